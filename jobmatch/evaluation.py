@@ -1,0 +1,80 @@
+"""Evaluate a model's index and lexical baselines on the same jobs against graded qrels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import polars as pl
+
+from jobmatch import schema
+from jobmatch.baselines import bm25_run
+from jobmatch.encoder import Encoder
+from jobmatch.errors import InputError
+from jobmatch.index import LoadedIndex
+from jobmatch.metrics import PAPER_POOL_SIZE, MetricsReport, Qrels, Run, evaluate_run
+from jobmatch.search import retrieve
+
+Baseline = Literal["bm25"]
+BASELINES: tuple[Baseline, ...] = ("bm25",)
+
+
+def qrels_mapping(qrels: pl.DataFrame) -> Qrels:
+    """job_id -> candidate_id -> relevance, from a validated qrels table."""
+    mapping: dict[str, dict[str, int]] = {}
+    for job_id, candidate_id, relevance in qrels.select(
+        schema.JOB_ID, schema.CANDIDATE_ID, schema.RELEVANCE
+    ).iter_rows():
+        mapping.setdefault(job_id, {})[candidate_id] = int(relevance)
+    return mapping
+
+
+def model_run(
+    loaded: LoadedIndex, encoder: Encoder, jobs: pl.DataFrame, *, depth: int, progress: bool = False
+) -> Run:
+    """Ranked candidate ids per job from the dense index."""
+    _, rows = retrieve(loaded, encoder, jobs[schema.TEXT].to_list(), k=depth, progress=progress)
+    ids = loaded.metadata[schema.CANDIDATE_ID].to_numpy()
+    return {
+        job_id: [str(ids[r]) for r in ranked if r >= 0]
+        for job_id, ranked in zip(jobs[schema.JOB_ID].to_list(), rows, strict=True)
+    }
+
+
+def evaluate(
+    loaded: LoadedIndex,
+    encoder: Encoder,
+    jobs: pl.DataFrame,
+    qrels: pl.DataFrame,
+    *,
+    k: int = 20,
+    baselines: Sequence[Baseline] = (),
+    qrels_path: str = "qrels",
+    progress: bool = False,
+) -> dict[str, MetricsReport]:
+    """Metrics per system: the model first, then each baseline, on the jobs of `jobs`.
+
+    Runs are retrieved PAPER_POOL_SIZE deep (at least k) so the paper nDCG variant sees the
+    same top-100 pool as the RankPO code. Only qrels of jobs in `jobs` are used.
+    """
+    judgments = qrels_mapping(qrels.filter(pl.col(schema.JOB_ID).is_in(jobs[schema.JOB_ID])))
+    if not judgments:
+        raise InputError("no qrels for any job of the jobs table", path=qrels_path)
+    depth = max(k, PAPER_POOL_SIZE)
+    run = model_run(loaded, encoder, jobs, depth=depth, progress=progress)
+    reports = {encoder.name: evaluate_run(run, judgments, k=k)}
+    for baseline in baselines:
+        if baseline == "bm25":
+            if schema.TEXT not in loaded.metadata.columns:
+                raise InputError(
+                    "index metadata has no text column for BM25", path=str(loaded.path)
+                )
+            run = bm25_run(
+                loaded.metadata[schema.CANDIDATE_ID].to_list(),
+                loaded.metadata[schema.TEXT].to_list(),
+                jobs[schema.JOB_ID].to_list(),
+                jobs[schema.TEXT].to_list(),
+                k=depth,
+            )
+            reports["bm25"] = evaluate_run(run, judgments, k=k)
+    return reports

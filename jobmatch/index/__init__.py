@@ -1,0 +1,16 @@
+"""The index store: FAISS index + Parquet metadata + manifest, written atomically."""
+
+from __future__ import annotations
+
+from jobmatch.index.manifest import Manifest, read_manifest
+from jobmatch.index.store import LoadedIndex, build_index, load_index, save_index, verify_index
+
+__all__ = [
+    "LoadedIndex",
+    "Manifest",
+    "build_index",
+    "load_index",
+    "read_manifest",
+    "save_index",
+    "verify_index",
+]

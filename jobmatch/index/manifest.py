@@ -1,0 +1,88 @@
+"""manifest.json: what an index folder holds and how it was made, checked on every load."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jobmatch.errors import IndexStoreError
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+INDEX_FILE = "index.faiss"
+METADATA_FILE = "metadata.parquet"
+DATA_FILES = (INDEX_FILE, METADATA_FILE)
+
+
+@dataclass
+class Manifest:
+    """Description of one index folder; `files` holds sha256 and size of the data files."""
+
+    model: str
+    model_fingerprint: str
+    dimension: int
+    rows: int
+    factory: str = "Flat"
+    metric: str = "inner_product"
+    normalized: bool = True
+    format_version: int = FORMAT_VERSION
+    created: str = ""
+    updated: str = ""
+    jobmatch_version: str = ""
+    faiss_version: str = ""
+    search_params: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str) -> Manifest:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise IndexStoreError(f"{source}: malformed manifest ({exc.msg})") from exc
+        if not isinstance(data, dict):
+            raise IndexStoreError(f"{source}: manifest is not a JSON object")
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise IndexStoreError(
+                f"{source}: index format version {version} is not supported "
+                f"(this jobmatch reads version {FORMAT_VERSION})"
+            )
+        known = {f.name for f in dataclasses.fields(cls)}
+        missing = [f.name for f in dataclasses.fields(cls) if f.name not in data and _required(f)]
+        if missing:
+            raise IndexStoreError(f"{source}: manifest lacks {', '.join(missing)}")
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+def _required(f: dataclasses.Field) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def file_digest(path: Path) -> dict[str, Any]:
+    """sha256 and size of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {"sha256": digest.hexdigest(), "bytes": path.stat().st_size}
+
+
+def read_manifest(folder: str | Path) -> Manifest:
+    path = Path(folder) / MANIFEST_FILE
+    if not Path(folder).is_dir():
+        raise IndexStoreError(f"{folder}: no index folder there")
+    if not path.is_file():
+        raise IndexStoreError(f"{folder}: not an index folder ({MANIFEST_FILE} missing)")
+    return Manifest.from_json(path.read_text("utf-8"), source=str(path))

@@ -1,0 +1,192 @@
+"""Build, save and load an index folder: index.faiss + metadata.parquet + manifest.json.
+
+Row i of metadata.parquet describes FAISS id i. Saving is atomic (see `atomic.py`);
+loading checks the format version, row counts, dimension and, when given, the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+import jobmatch
+from jobmatch import schema
+from jobmatch.errors import IndexStoreError
+from jobmatch.index import atomic
+from jobmatch.index.manifest import (
+    INDEX_FILE,
+    MANIFEST_FILE,
+    METADATA_FILE,
+    Manifest,
+    file_digest,
+    now,
+    read_manifest,
+)
+
+if TYPE_CHECKING:
+    import faiss
+
+    from jobmatch.encoder import Encoder
+
+ENCODE_CHUNK = 4096
+
+
+@dataclass
+class LoadedIndex:
+    """An index folder in memory."""
+
+    path: Path
+    index: faiss.Index
+    metadata: pl.DataFrame
+    manifest: Manifest
+
+    @property
+    def rows(self) -> int:
+        return int(self.index.ntotal)
+
+
+def new_faiss_index(dimension: int, factory: str = "Flat") -> faiss.Index:
+    """An empty inner-product index from a FAISS index_factory string."""
+    import faiss
+
+    try:
+        index = faiss.index_factory(dimension, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as exc:
+        raise IndexStoreError(f"invalid FAISS factory string {factory!r}") from exc
+    if not index.is_trained:
+        raise IndexStoreError(
+            f"factory {factory!r} needs training; this version builds untrained (Flat/HNSW) indexes"
+        )
+    return index
+
+
+def build_index(
+    candidates: pl.DataFrame,
+    folder: str | Path,
+    encoder: Encoder,
+    *,
+    factory: str = "Flat",
+    batch_size: int = 64,
+    progress: bool = False,
+) -> Manifest:
+    """Encode the candidates' texts and write a complete index folder atomically."""
+    from tqdm.auto import tqdm
+
+    index = new_faiss_index(encoder.dimension, factory)
+    texts = candidates[schema.TEXT]
+    with tqdm(total=len(texts), desc="encoding", unit="doc", disable=not progress) as bar:
+        for start in range(0, len(texts), ENCODE_CHUNK):
+            chunk = texts.slice(start, ENCODE_CHUNK).to_list()
+            index.add(encoder.encode(chunk, batch_size=batch_size))
+            bar.update(len(chunk))
+    manifest = Manifest(
+        model=encoder.name,
+        model_fingerprint=encoder.fingerprint,
+        dimension=encoder.dimension,
+        rows=int(index.ntotal),
+        factory=factory,
+    )
+    return save_index(folder, index, candidates, manifest)
+
+
+def save_index(
+    folder: str | Path, index: faiss.Index, metadata: pl.DataFrame, manifest: Manifest
+) -> Manifest:
+    """Write all three files into a staging folder, then swap it in as `folder`."""
+    import faiss
+
+    if index.ntotal != metadata.height:
+        raise IndexStoreError(
+            f"{folder}: index has {index.ntotal} rows but metadata has {metadata.height}"
+        )
+    stamp = now()
+    manifest.created = manifest.created or stamp
+    manifest.updated = stamp
+    manifest.rows = int(index.ntotal)
+    manifest.jobmatch_version = jobmatch.__version__
+    manifest.faiss_version = faiss.__version__
+    with atomic.writer_lock(folder), atomic.replace_folder(folder) as staging:
+        faiss.write_index(_to_cpu(index), str(staging / INDEX_FILE))
+        metadata.write_parquet(staging / METADATA_FILE)
+        manifest.files = {name: file_digest(staging / name) for name in (INDEX_FILE, METADATA_FILE)}
+        (staging / MANIFEST_FILE).write_text(manifest.to_json(), "utf-8")
+    return manifest
+
+
+def _to_cpu(index: faiss.Index) -> faiss.Index:
+    """Indexes are always saved as CPU indexes, whatever device they were built on."""
+    import faiss
+
+    if hasattr(faiss, "index_gpu_to_cpu") and "Gpu" in type(index).__name__:
+        return faiss.index_gpu_to_cpu(index)
+    return index
+
+
+def load_index(folder: str | Path, *, fingerprint: str | None = None) -> LoadedIndex:
+    """Load an index folder and check it is whole and fits the model with `fingerprint`."""
+    import faiss
+
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    for name in (INDEX_FILE, METADATA_FILE):
+        if not (folder / name).is_file():
+            raise IndexStoreError(f"{folder}: {name} missing")
+        expected = manifest.files.get(name, {}).get("bytes")
+        actual = (folder / name).stat().st_size
+        if expected is not None and expected != actual:
+            raise IndexStoreError(f"{folder}: {name} has {actual} bytes, manifest says {expected}")
+    try:
+        index = faiss.read_index(str(folder / INDEX_FILE))
+    except RuntimeError as exc:
+        raise IndexStoreError(f"{folder}: unreadable {INDEX_FILE}") from exc
+    metadata = pl.read_parquet(folder / METADATA_FILE)
+    problems = _consistency_problems(index, metadata, manifest)
+    if problems:
+        raise IndexStoreError(f"{folder}: {problems[0]}")
+    if fingerprint is not None and fingerprint != manifest.model_fingerprint:
+        raise IndexStoreError(
+            f"{folder}: built with model {manifest.model!r} (fingerprint "
+            f"{manifest.model_fingerprint}), but the query model has fingerprint {fingerprint}; "
+            "query with the index's model or rebuild the index"
+        )
+    return LoadedIndex(folder, index, metadata, manifest)
+
+
+def _consistency_problems(index: Any, metadata: pl.DataFrame, manifest: Manifest) -> list[str]:
+    problems = []
+    if index.ntotal != manifest.rows:
+        problems.append(f"index has {index.ntotal} rows, manifest says {manifest.rows}")
+    if metadata.height != manifest.rows:
+        problems.append(f"metadata has {metadata.height} rows, manifest says {manifest.rows}")
+    if index.d != manifest.dimension:
+        problems.append(f"index dimension {index.d}, manifest says {manifest.dimension}")
+    if schema.CANDIDATE_ID not in metadata.columns:
+        problems.append(f"metadata lacks column {schema.CANDIDATE_ID}")
+    return problems
+
+
+def verify_index(folder: str | Path) -> list[str]:
+    """Every problem found in an index folder: checksums, counts, dimension, readability."""
+    folder = Path(folder)
+    try:
+        manifest = read_manifest(folder)
+    except IndexStoreError as exc:
+        return [str(exc)]
+    problems = []
+    for name in (INDEX_FILE, METADATA_FILE):
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name} missing")
+            continue
+        if file_digest(path) != manifest.files.get(name):
+            problems.append(f"{name} checksum does not match the manifest")
+    if problems:
+        return problems
+    try:
+        loaded = load_index(folder)
+    except IndexStoreError as exc:
+        return [str(exc)]
+    return _consistency_problems(loaded.index, loaded.metadata, loaded.manifest)

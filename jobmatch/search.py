@@ -1,0 +1,84 @@
+"""Query pipeline: encode job texts, search the index, join metadata, explain each hit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+
+from jobmatch import schema
+from jobmatch.encoder import Encoder
+from jobmatch.index import LoadedIndex
+from jobmatch.rules import RuleSet, explain_pair
+
+_ROW = "_row"
+
+
+def retrieve(
+    loaded: LoadedIndex, encoder: Encoder, texts: Sequence[str], *, k: int, progress: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k (scores, row ids) per text; row id -1 marks an empty slot (fewer than k rows)."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    queries = encoder.encode(texts, progress=progress)
+    if loaded.rows == 0:
+        shape = (len(texts), k)
+        return np.zeros(shape, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
+    return loaded.index.search(queries, min(k, loaded.rows))
+
+
+def hits_frame(query_ids: Sequence[str], scores: np.ndarray, rows: np.ndarray) -> pl.DataFrame:
+    """Long table of hits: job_id, rank (1-based), FAISS row, score; empty slots dropped."""
+    n_queries, depth = rows.shape
+    frame = pl.DataFrame(
+        {
+            schema.JOB_ID: np.repeat(np.asarray(query_ids, dtype=object), depth).astype(str),
+            schema.RANK: np.tile(np.arange(1, depth + 1, dtype=np.int32), n_queries),
+            _ROW: rows.reshape(-1),
+            schema.SCORE: scores.reshape(-1).astype(np.float32),
+        }
+    )
+    return frame.filter(pl.col(_ROW) >= 0)
+
+
+def search(
+    loaded: LoadedIndex,
+    encoder: Encoder,
+    jobs: pl.DataFrame,
+    *,
+    k: int = 20,
+    explain: RuleSet | None = None,
+    with_text: bool = False,
+    progress: bool = False,
+) -> pl.DataFrame:
+    """One row per (job_id, rank, candidate_id, score) plus candidate metadata columns.
+
+    `jobs` needs job_id and text; with `explain` set, jobs that carry structured fields get
+    a rule explanation per hit (others get null).
+    """
+    scores, rows = retrieve(loaded, encoder, jobs[schema.TEXT].to_list(), k=k, progress=progress)
+    hits = hits_frame(jobs[schema.JOB_ID].to_list(), scores, rows)
+    hidden = [c for c in loaded.metadata.columns if c.startswith(schema.HIDDEN_PREFIX)]
+    dropped = hidden + ([] if with_text else [schema.TEXT])
+    metadata = loaded.metadata.drop(dropped, strict=False).with_row_index(_ROW)
+    metadata = metadata.with_columns(pl.col(_ROW).cast(pl.Int64))
+    result = hits.join(metadata, on=_ROW, how="left", maintain_order="left")
+    if explain is not None:
+        result = result.with_columns(
+            pl.Series(schema.EXPLANATION, _explanations(result, jobs, explain), dtype=pl.String)
+        )
+    front = [schema.JOB_ID, schema.RANK, schema.CANDIDATE_ID, schema.SCORE]
+    return result.select(front + [c for c in result.columns if c not in front and c != _ROW])
+
+
+def _explanations(hits: pl.DataFrame, jobs: pl.DataFrame, rules: RuleSet) -> list[str | None]:
+    rule_fields = [
+        f for f in (schema.LOCATION, schema.SENIORITY, schema.AREAS) if f in jobs.columns
+    ]
+    if not rule_fields:
+        return [None] * hits.height
+    by_id = {row[schema.JOB_ID]: row for row in jobs.iter_rows(named=True)}
+    return [
+        explain_pair(by_id[hit[schema.JOB_ID]], hit, rules) for hit in hits.iter_rows(named=True)
+    ]
