@@ -22,7 +22,8 @@ python java rust go sql pytorch kubernetes docker spark years experience team ro
 
 def build_tiny_model(folder: Path) -> Path:
     """Save a 2-layer, 32-dim random BERT with mean pooling in sentence-transformers format."""
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -47,8 +48,8 @@ def build_tiny_model(folder: Path) -> Path:
 
     torch.manual_seed(0)
     BertModel(config).save_pretrained(backbone)
-    transformer = models.Transformer(str(backbone), max_seq_length=128)
-    pooling = models.Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
+    transformer = Transformer(str(backbone), max_seq_length=128)
+    pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
     model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
     out = folder / "model"
     model.save(str(out))

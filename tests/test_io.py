@@ -1,0 +1,176 @@
+"""Data layer: formats round-trip, and every kind of bad input fails as one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from jobmatch import io, schema
+from jobmatch.cli import main
+from jobmatch.errors import DuplicateError, InputError, SchemaError
+
+CANDIDATES = pl.DataFrame(
+    {
+        "candidate_id": ["c1", "c2", "c3"],
+        "text": ["NLP engineer in Berlin", "Frontend developer, Paris", "Remote SRE"],
+        "location": ["Berlin, Germany", "Paris, France", "Remote"],
+        "seniority": [3, 1, 4],
+        "areas": [["nlp", "ir"], ["frontend"], ["devops"]],
+        "years_experience": [8.0, 2.5, 11.0],
+        "employer": ["Acme", "Globex", "Initech"],
+    }
+)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
+def test_candidates_round_trip_every_format(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"candidates{suffix}"
+    io.write_table(CANDIDATES, path)
+    read = io.read_table(path, "candidates")
+    assert read["candidate_id"].to_list() == ["c1", "c2", "c3"]
+    assert read["areas"].to_list() == [["nlp", "ir"], ["frontend"], ["devops"]]
+    assert read["seniority"].dtype == pl.Int8
+    assert read["years_experience"].dtype == pl.Float32
+    assert read["employer"].to_list() == ["Acme", "Globex", "Initech"]  # metadata kept
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_configurable_id_and_text_columns(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text("person,resume,seniority\np1,Data engineer,2\np2,Designer,1\n")
+    read = io.read_table(path, "candidates", id_col="person", text_col="resume")
+    assert read.columns[:2] == ["candidate_id", "text"]
+    assert read["text"].to_list() == ["Data engineer", "Designer"]
+
+
+def test_csv_list_cells_and_booleans(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.csv"
+    path.write_text('job_id,text,areas,remote\nj1,a,"nlp;ir",true\nj2,b,["cv"],no\nj3,c,,FALSE\n')
+    read = io.read_table(path, "jobs")
+    assert read["areas"].to_list() == [["nlp", "ir"], ["cv"], None]  # empty cell = unknown
+    assert read["remote"].to_list() == [True, False, False]
+
+
+def test_stdin_is_read_as_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io as stdlib_io
+    import sys
+
+    lines = '{"job_id": "j1", "text": "a"}\n{"job_id": "j2", "text": "b"}\n'
+    monkeypatch.setattr(sys, "stdin", stdlib_io.TextIOWrapper(stdlib_io.BytesIO(lines.encode())))
+    assert io.read_table("-", "jobs")["job_id"].to_list() == ["j1", "j2"]
+
+
+# Each case: file name, content, expected error class and the location/column it must name.
+BAD_INPUTS = [
+    ("missing.csv", b"candidate_id,body\nc1,x\n", SchemaError, None, "text", "missing column"),
+    ("null_id.csv", b"candidate_id,text\nc1,x\n,y\n", SchemaError, "row 2", "candidate_id",
+     "missing value"),
+    ("empty_text.jsonl", b'{"candidate_id":"c1","text":"a"}\n{"candidate_id":"c2","text":"  "}\n',
+     SchemaError, "line 2", "text", "empty value"),
+    ("dup.csv", b"candidate_id,text\nc1,a\nc2,b\nc1,c\n", DuplicateError, "row 3", "candidate_id",
+     "duplicate id 'c1' (first seen at row 1)"),
+    ("dup.jsonl", b'{"candidate_id":"c1","text":"a"}\n\n{"candidate_id":"c1","text":"b"}\n',
+     DuplicateError, "line 3", "candidate_id", "first seen at line 1"),
+    ("type.csv", b"candidate_id,text,seniority\nc1,a,3\nc2,b,senior\n", SchemaError, "row 2",
+     "seniority", "expected an integer, got 'senior'"),
+    ("range.jsonl", b'{"candidate_id":"c1","text":"a","seniority":9}\n', SchemaError, "line 1",
+     "seniority", "outside 0..5"),
+    ("text_type.jsonl", b'{"candidate_id":"c1","text":"a"}\n{"candidate_id":"c2","text":5}\n',
+     SchemaError, "line 2", "text", "expected a string"),
+    ("years.csv", b"candidate_id,text,years_experience\nc1,a,many\n", SchemaError, "row 1",
+     "years_experience", "expected a number"),
+    ("json.jsonl", b'{"candidate_id":"c1","text":"a"}\n{"candidate_id":"c2",\n', InputError,
+     "line 2", None, "malformed JSON"),
+    ("array.jsonl", b'{"candidate_id":"c1","text":"a"}\n[1, 2]\n', InputError, "line 2", None,
+     "expected a JSON object"),
+    ("bytes.csv", b"candidate_id,text\nc1,ok\nc2,caf\xe9\n", InputError, "line 3", "text",
+     "undecodable bytes"),
+    ("bytes.jsonl", b'{"candidate_id":"c1","text":"caf\xe9"}\n', InputError, "line 1", "text",
+     "undecodable bytes"),
+    ("ragged.csv", b"candidate_id,text\nc1,a\nc2,b,extra\n", InputError, "row 2", None,
+     "expected 2 fields, found 3"),
+    ("list.csv", b'candidate_id,text,areas\nc1,a,"[1, 2]"\n', SchemaError, "row 1", "areas",
+     "expected a list of strings"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error", "where", "column", "message"),
+    BAD_INPUTS,
+    ids=[case[0] for case in BAD_INPUTS],
+)
+def test_bad_input_names_file_location_and_column(
+    tmp_path: Path, name, content, error, where, column, message
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(error) as caught:
+        io.read_table(path, "candidates")
+    text = str(caught.value)
+    assert text.startswith(str(path))
+    assert message in text
+    if where:
+        assert where in text
+    if column:
+        assert f"column '{column}'" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [(case[0], case[1], case[5]) for case in BAD_INPUTS],
+    ids=[case[0] for case in BAD_INPUTS],
+)
+def test_bad_input_through_cli_is_one_line_exit_2_and_writes_nothing(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(json.dumps({"job_id": "j1", "text": "x", "location": "Berlin, Germany"}) + "\n")
+    out = tmp_path / "out" / "qrels.parquet"
+    result = CliRunner().invoke(
+        main, ["label", "--jobs", str(jobs), "--candidates", str(bad), "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: {bad}")
+    assert expected in lines[0]
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_qrels_relevance_must_be_graded_0_to_3(tmp_path: Path) -> None:
+    path = tmp_path / "qrels.csv"
+    path.write_text("job_id,candidate_id,relevance\nj1,c1,2\nj1,c2,7\n")
+    with pytest.raises(SchemaError, match=r"row 2, column 'relevance': value 7 outside 0..3"):
+        io.read_table(path, "qrels")
+
+
+def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="unknown file type .txt"):
+        io.read_table(tmp_path / "x.txt", "jobs")
+    with pytest.raises(InputError, match="file not found"):
+        io.read_table(tmp_path / "nope.parquet", "jobs")
+
+
+def test_write_failure_keeps_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "table.parquet"
+    io.write_table(CANDIDATES, target)
+    before = target.read_bytes()
+    with pytest.raises(RuntimeError), io.atomic_path(target) as tmp:
+        tmp.write_bytes(b"half written")
+        raise RuntimeError("crash mid-write")
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["table.parquet"]
+
+
+def test_schema_country_of() -> None:
+    assert schema.country_of("Berlin, Germany") == "Germany"
+    assert schema.country_of("Remote") is None
+    assert schema.country_of(None) is None
