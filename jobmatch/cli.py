@@ -175,21 +175,27 @@ def label(
       jobmatch label --jobs data/jobs.parquet --candidates data/candidates.parquet \\
           --out data/qrels.parquet
     """
-    import polars as pl
-
-    from jobmatch import io, rules
+    from jobmatch import io, rules, schema
 
     rule_set = rules.load_rules(rules_path)
-    jobs = io.read_table(jobs_path, "jobs")
-    candidates = io.read_table(candidates_path, "candidates")
+    jobs = io.read_table(jobs_path, "jobs", columns=(*rules.RULE_FIELDS, schema.REMOTE))
+    candidates = io.read_table(candidates_path, "candidates", columns=rules.RULE_FIELDS)
     rules.require_rule_fields(jobs, path=jobs_path)
     rules.require_rule_fields(candidates, path=candidates_path)
-    qrels = pl.concat(list(rules.iter_labels(jobs, candidates, rule_set, block_size=block_size)))
-    io.write_table(qrels, out_path)
-    per_job = qrels.group_by("job_id").len()["len"]
+    per_job: list[int] = []
+
+    def counted(frames):
+        for frame in frames:
+            per_job.extend(frame.group_by(schema.JOB_ID).len()["len"].to_list())
+            yield frame
+
+    started = time.perf_counter()
+    blocks = rules.iter_labels(jobs, candidates, rule_set, block_size=block_size)
+    rows = io.write_frames(counted(blocks), out_path)
+    median = sorted(per_job)[len(per_job) // 2] if per_job else 0
     _status(
-        f"wrote {qrels.height} relevant pairs for {per_job.len()} of {jobs.height} jobs "
-        f"(median {per_job.median() or 0:.0f} per job) to {out_path}"
+        f"wrote {rows} relevant pairs for {len(per_job)} of {jobs.height} jobs (median {median} "
+        f"per job) to {out_path} in {time.perf_counter() - started:.1f}s"
     )
 
 

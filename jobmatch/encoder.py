@@ -101,7 +101,9 @@ def load_encoder(model: str | None = None, *, device: str | None = None) -> Enco
     if _looks_like_path(location) and not Path(location).expanduser().exists():
         raise ModelError(f"model folder not found: {location}")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # per-tensor "Loading weights" bars are noise
     local = Path(location).expanduser().is_dir()
     try:
         loaded = SentenceTransformer(

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -61,6 +61,7 @@ def read_table(
     id_col: str | None = None,
     text_col: str | None = None,
     file_format: FileFormat | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Read and validate a candidates, jobs or qrels table.
 
@@ -70,6 +71,8 @@ def read_table(
         id_col: name of the id column in the file when it is not the contract's name.
         text_col: name of the text column in the file when it is not `text`.
         file_format: overrides the format implied by the extension.
+        columns: read only the id column and these contract columns (Parquet reads no other
+            column from disk), e.g. the rule fields of a million candidates without their text.
 
     Raises:
         InputError: naming the file, the line (JSONL) or row (CSV, Parquet) and the column.
@@ -78,23 +81,31 @@ def read_table(
     fmt = file_format or format_of(path)
     if str(path) != STDIO and not Path(path).is_file():
         raise InputError("file not found", path=name)
-    if fmt == "parquet":
-        frame, lines = _read_parquet(path, name), None
-    elif fmt == "csv":
-        frame, lines = _read_csv(_read_bytes(path), name), None
-    else:
-        frame, lines = _read_jsonl(_read_bytes(path), name)
-    renames = {}
     spec = schema.SPECS[kind]
+    renames = {}
     if id_col and spec.id_column and id_col != spec.id_column:
         renames[id_col] = spec.id_column
     if text_col and text_col != schema.TEXT and schema.TEXT in spec.required:
         renames[text_col] = schema.TEXT
+    wanted = keep = None
+    if columns is not None:
+        keep = [spec.id_column, *columns] if spec.id_column else list(columns)
+        source_names = {v: k for k, v in renames.items()}
+        wanted = [source_names.get(c, c) for c in dict.fromkeys(keep)]
+    if fmt == "parquet":
+        frame, lines = _read_parquet(path, name, wanted), None
+    elif fmt == "csv":
+        frame, lines = _read_csv(_read_bytes(path), name), None
+    else:
+        frame, lines = _read_jsonl(_read_bytes(path), name)
     for source in renames:
         if source not in frame.columns:
             raise SchemaError("missing column", path=name, column=source)
+    if wanted is not None:
+        frame = frame.select([c for c in wanted if c in frame.columns])
     frame = frame.rename(renames)
-    return validate(frame, kind, path=name, line_numbers=lines, renamed=renames)
+    required = None if keep is None else [c for c in spec.required if c in keep]
+    return validate(frame, kind, path=name, line_numbers=lines, renamed=renames, required=required)
 
 
 def _read_bytes(path: str | Path) -> bytes:
@@ -103,10 +114,13 @@ def _read_bytes(path: str | Path) -> bytes:
     return Path(path).read_bytes()
 
 
-def _read_parquet(path: str | Path, name: str) -> pl.DataFrame:
+def _read_parquet(path: str | Path, name: str, columns: list[str] | None = None) -> pl.DataFrame:
     source = _io.BytesIO(_read_bytes(path)) if str(path) == STDIO else path
     try:
-        return pl.read_parquet(source)
+        if columns is not None:
+            present = pl.read_parquet_schema(source)
+            columns = [c for c in columns if c in present]
+        return pl.read_parquet(source, columns=columns)
     except Exception as exc:  # polars raises several types for corrupt files
         raise InputError(f"not a readable Parquet file ({_first_line(exc)})", path=name) from exc
 
@@ -220,10 +234,12 @@ def validate(
     path: str = "<table>",
     line_numbers: list[int] | None = None,
     renamed: dict[str, str] | None = None,
+    required: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Check a table against its contract and convert known columns to their Arrow types.
 
     Unknown columns are kept as metadata. `line_numbers` maps row index -> file line (JSONL).
+    `required` narrows the contract's required columns (for projected reads).
     """
     spec = schema.SPECS[kind]
     original = {v: k for k, v in (renamed or {}).items()}
@@ -238,7 +254,8 @@ def validate(
     def fail(message: str, column: str, row: int | None = None, error=SchemaError) -> None:
         raise error(message, path=path, column=original.get(column, column), **where(row))
 
-    for column in spec.required:
+    required_columns = {c: spec.required[c] for c in (required or spec.required)}
+    for column in required_columns:
         if column not in frame.columns:
             fail("missing column", column)
     if frame.height == 0:
@@ -253,7 +270,7 @@ def validate(
         converted.append(series)
     frame = pl.DataFrame(converted)
 
-    for column, dtype in spec.required.items():
+    for column, dtype in required_columns.items():
         if dtype == schema.pa.string():
             blank = frame[column].is_null() | (frame[column].str.strip_chars() == "")
             if blank.any():
@@ -422,11 +439,52 @@ def write_table(
         _write(frame, tmp, fmt)
 
 
+def write_frames(
+    frames: Iterable[pl.DataFrame], path: str | Path, *, file_format: FileFormat | None = None
+) -> int:
+    """Stream frames of one schema into a file (atomically) or stdout; returns rows written.
+
+    Memory holds one frame at a time, so outputs larger than memory can be written.
+    """
+    import pyarrow.parquet as pq
+
+    fmt = file_format or format_of(path)
+    rows = 0
+    with contextlib.ExitStack() as stack:
+        if str(path) == STDIO:
+            sink = sys.stdout.buffer
+        else:
+            sink = stack.enter_context(open(stack.enter_context(atomic_path(path)), "wb"))
+        writer = None
+        for frame in frames:
+            if fmt == "parquet":
+                table = frame.to_arrow()
+                if writer is None:
+                    writer = stack.enter_context(pq.ParquetWriter(sink, table.schema))
+                writer.write_table(table)
+            else:
+                buffer = _io.BytesIO()
+                if fmt == "csv" and rows > 0:
+                    _csv_ready(frame).write_csv(buffer, include_header=False)
+                else:
+                    _write(frame, buffer, fmt)
+                sink.write(buffer.getvalue())
+            rows += frame.height
+        if writer is None and fmt == "parquet":
+            raise ValueError("write_frames needs at least one frame to know the Parquet schema")
+    return rows
+
+
+def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
+    """CSV has no lists: join list cells with ';' (read back by `read_table`)."""
+    list_columns = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+    return frame.with_columns(pl.col(list_columns).list.join(";"))
+
+
 def _write(frame: pl.DataFrame, sink, fmt: FileFormat) -> None:
     if fmt == "parquet":
         frame.write_parquet(sink)
     elif fmt == "csv":
-        list_columns = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
-        frame.with_columns(pl.col(list_columns).list.join(";")).write_csv(sink)
+        _csv_ready(frame).write_csv(sink)
     else:
         frame.write_ndjson(sink)

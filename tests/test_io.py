@@ -67,34 +67,118 @@ def test_stdin_is_read_as_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
 # Each case: file name, content, expected error class and the location/column it must name.
 BAD_INPUTS = [
     ("missing.csv", b"candidate_id,body\nc1,x\n", SchemaError, None, "text", "missing column"),
-    ("null_id.csv", b"candidate_id,text\nc1,x\n,y\n", SchemaError, "row 2", "candidate_id",
-     "missing value"),
-    ("empty_text.jsonl", b'{"candidate_id":"c1","text":"a"}\n{"candidate_id":"c2","text":"  "}\n',
-     SchemaError, "line 2", "text", "empty value"),
-    ("dup.csv", b"candidate_id,text\nc1,a\nc2,b\nc1,c\n", DuplicateError, "row 3", "candidate_id",
-     "duplicate id 'c1' (first seen at row 1)"),
-    ("dup.jsonl", b'{"candidate_id":"c1","text":"a"}\n\n{"candidate_id":"c1","text":"b"}\n',
-     DuplicateError, "line 3", "candidate_id", "first seen at line 1"),
-    ("type.csv", b"candidate_id,text,seniority\nc1,a,3\nc2,b,senior\n", SchemaError, "row 2",
-     "seniority", "expected an integer, got 'senior'"),
-    ("range.jsonl", b'{"candidate_id":"c1","text":"a","seniority":9}\n', SchemaError, "line 1",
-     "seniority", "outside 0..5"),
-    ("text_type.jsonl", b'{"candidate_id":"c1","text":"a"}\n{"candidate_id":"c2","text":5}\n',
-     SchemaError, "line 2", "text", "expected a string"),
-    ("years.csv", b"candidate_id,text,years_experience\nc1,a,many\n", SchemaError, "row 1",
-     "years_experience", "expected a number"),
-    ("json.jsonl", b'{"candidate_id":"c1","text":"a"}\n{"candidate_id":"c2",\n', InputError,
-     "line 2", None, "malformed JSON"),
-    ("array.jsonl", b'{"candidate_id":"c1","text":"a"}\n[1, 2]\n', InputError, "line 2", None,
-     "expected a JSON object"),
-    ("bytes.csv", b"candidate_id,text\nc1,ok\nc2,caf\xe9\n", InputError, "line 3", "text",
-     "undecodable bytes"),
-    ("bytes.jsonl", b'{"candidate_id":"c1","text":"caf\xe9"}\n', InputError, "line 1", "text",
-     "undecodable bytes"),
-    ("ragged.csv", b"candidate_id,text\nc1,a\nc2,b,extra\n", InputError, "row 2", None,
-     "expected 2 fields, found 3"),
-    ("list.csv", b'candidate_id,text,areas\nc1,a,"[1, 2]"\n', SchemaError, "row 1", "areas",
-     "expected a list of strings"),
+    (
+        "null_id.csv",
+        b"candidate_id,text\nc1,x\n,y\n",
+        SchemaError,
+        "row 2",
+        "candidate_id",
+        "missing value",
+    ),
+    (
+        "empty_text.jsonl",
+        b'{"candidate_id":"c1","text":"a"}\n{"candidate_id":"c2","text":"  "}\n',
+        SchemaError,
+        "line 2",
+        "text",
+        "empty value",
+    ),
+    (
+        "dup.csv",
+        b"candidate_id,text\nc1,a\nc2,b\nc1,c\n",
+        DuplicateError,
+        "row 3",
+        "candidate_id",
+        "duplicate id 'c1' (first seen at row 1)",
+    ),
+    (
+        "dup.jsonl",
+        b'{"candidate_id":"c1","text":"a"}\n\n{"candidate_id":"c1","text":"b"}\n',
+        DuplicateError,
+        "line 3",
+        "candidate_id",
+        "first seen at line 1",
+    ),
+    (
+        "type.csv",
+        b"candidate_id,text,seniority\nc1,a,3\nc2,b,senior\n",
+        SchemaError,
+        "row 2",
+        "seniority",
+        "expected an integer, got 'senior'",
+    ),
+    (
+        "range.jsonl",
+        b'{"candidate_id":"c1","text":"a","seniority":9}\n',
+        SchemaError,
+        "line 1",
+        "seniority",
+        "outside 0..5",
+    ),
+    (
+        "text_type.jsonl",
+        b'{"candidate_id":"c1","text":"a"}\n{"candidate_id":"c2","text":5}\n',
+        SchemaError,
+        "line 2",
+        "text",
+        "expected a string",
+    ),
+    (
+        "years.csv",
+        b"candidate_id,text,years_experience\nc1,a,many\n",
+        SchemaError,
+        "row 1",
+        "years_experience",
+        "expected a number",
+    ),
+    (
+        "json.jsonl",
+        b'{"candidate_id":"c1","text":"a"}\n{"candidate_id":"c2",\n',
+        InputError,
+        "line 2",
+        None,
+        "malformed JSON",
+    ),
+    (
+        "array.jsonl",
+        b'{"candidate_id":"c1","text":"a"}\n[1, 2]\n',
+        InputError,
+        "line 2",
+        None,
+        "expected a JSON object",
+    ),
+    (
+        "bytes.csv",
+        b"candidate_id,text\nc1,ok\nc2,caf\xe9\n",
+        InputError,
+        "line 3",
+        "text",
+        "undecodable bytes",
+    ),
+    (
+        "bytes.jsonl",
+        b'{"candidate_id":"c1","text":"caf\xe9"}\n',
+        InputError,
+        "line 1",
+        "text",
+        "undecodable bytes",
+    ),
+    (
+        "ragged.csv",
+        b"candidate_id,text\nc1,a\nc2,b,extra\n",
+        InputError,
+        "row 2",
+        None,
+        "expected 2 fields, found 3",
+    ),
+    (
+        "list.csv",
+        b'candidate_id,text,areas\nc1,a,"[1, 2]"\n',
+        SchemaError,
+        "row 1",
+        "areas",
+        "expected a list of strings",
+    ),
 ]
 
 
@@ -129,11 +213,9 @@ def test_bad_input_through_cli_is_one_line_exit_2_and_writes_nothing(
 ) -> None:
     bad = tmp_path / name
     bad.write_bytes(content)
-    jobs = tmp_path / "jobs.jsonl"
-    jobs.write_text(json.dumps({"job_id": "j1", "text": "x", "location": "Berlin, Germany"}) + "\n")
-    out = tmp_path / "out" / "qrels.parquet"
+    index = tmp_path / "out" / "index"
     result = CliRunner().invoke(
-        main, ["label", "--jobs", str(jobs), "--candidates", str(bad), "--out", str(out)]
+        main, ["index", "build", "--input", str(bad), "--index", str(index)]
     )
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
@@ -141,8 +223,24 @@ def test_bad_input_through_cli_is_one_line_exit_2_and_writes_nothing(
     assert lines[0].startswith(f"error: {bad}")
     assert expected in lines[0]
     assert "Traceback" not in result.output
-    assert not out.exists()
+    assert not index.exists()
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_label_rejects_bad_rule_fields_and_writes_nothing(tmp_path: Path) -> None:
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(json.dumps({"job_id": "j1", "text": "x", "location": "Berlin, Germany"}) + "\n")
+    candidates = tmp_path / "candidates.csv"
+    candidates.write_text("candidate_id,text,seniority\nc1,a,3\nc2,b,senior\n")
+    out = tmp_path / "qrels.parquet"
+    result = CliRunner().invoke(
+        main, ["label", "--jobs", str(jobs), "--candidates", str(candidates), "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"error: {candidates}, row 2, column 'seniority': expected an integer, got 'senior'"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["candidates.csv", "jobs.jsonl"]
 
 
 def test_qrels_relevance_must_be_graded_0_to_3(tmp_path: Path) -> None:
