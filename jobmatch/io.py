@@ -175,9 +175,19 @@ def _read_csv(raw: bytes, name: str) -> pl.DataFrame:
 def _read_jsonl(raw: bytes, name: str) -> tuple[pl.DataFrame, list[int]]:
     """Parse JSON lines one by one so errors can name the line; returns frame and line numbers."""
     text = _decode(raw, name, csv_header=False)
+    frame, lines = parse_json_lines(enumerate(text.splitlines(), start=1), name)
+    if not lines:
+        raise InputError("empty file", path=name)
+    return frame, lines
+
+
+def parse_json_lines(
+    numbered_lines: Iterable[tuple[int, str]], name: str
+) -> tuple[pl.DataFrame, list[int]]:
+    """JSON objects from (line number, text) pairs; blank lines are skipped."""
     records: list[dict] = []
     lines: list[int] = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    for line_no, line in numbered_lines:
         if not line.strip():
             continue
         try:
@@ -188,8 +198,6 @@ def _read_jsonl(raw: bytes, name: str) -> tuple[pl.DataFrame, list[int]]:
             raise InputError("expected a JSON object", path=name, line=line_no)
         records.append(record)
         lines.append(line_no)
-    if not records:
-        raise InputError("empty file", path=name)
     columns: dict[str, list] = {}
     for row, record in enumerate(records):
         for key in record:
@@ -235,10 +243,13 @@ def validate(
     line_numbers: list[int] | None = None,
     renamed: dict[str, str] | None = None,
     required: Sequence[str] | None = None,
+    row_offset: int = 0,
+    check_duplicates: bool = True,
 ) -> pl.DataFrame:
     """Check a table against its contract and convert known columns to their Arrow types.
 
-    Unknown columns are kept as metadata. `line_numbers` maps row index -> file line (JSONL).
+    Unknown columns are kept as metadata. `line_numbers` maps row index -> file line (JSONL);
+    otherwise rows are numbered from `row_offset + 1` (for batches of a larger file).
     `required` narrows the contract's required columns (for projected reads).
     """
     spec = schema.SPECS[kind]
@@ -249,7 +260,7 @@ def validate(
             return {}
         if line_numbers is not None:
             return {"line": line_numbers[row]}
-        return {"row": row + 1}
+        return {"row": row_offset + row + 1}
 
     def fail(message: str, column: str, row: int | None = None, error=SchemaError) -> None:
         raise error(message, path=path, column=original.get(column, column), **where(row))
@@ -286,7 +297,7 @@ def validate(
             if bad.any():
                 row = int(bad.arg_max())
                 fail(f"value {frame[column][row]} outside {low}..{high}", column, row)
-    if spec.id_column is not None:
+    if spec.id_column is not None and check_duplicates:
         duplicated = frame[spec.id_column].is_duplicated()
         if duplicated.any():
             ids = frame[spec.id_column]

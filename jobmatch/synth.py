@@ -111,13 +111,15 @@ REMOTE_JOB_SHARE = 0.20
 REMOTE_JOB_WITHOUT_OFFICE = 0.5
 METHODS_PER_AREA_P = (0.20, 0.40, 0.30, 0.10)  # a candidate knows 0..3 methods of each area
 MAX_CANDIDATE_METHODS = 6
+OUTSIDE_METHOD_SHARE = 0.15  # knows one method of an area not among their areas
+LEARNING_SHARE = 0.10  # mentions a method they are only learning (not a hidden method)
+PAST_CITY_SHARE = 0.45  # candidate texts naming a past city besides the current one
+JOB_OTHER_CITY_SHARE = 0.35  # job texts naming a headquarters or offsite city
 IMPACT_P = (0.30, 0.35, 0.25, 0.10)
 MUST_HAVE_COUNT_P = {1: 0.35, 2: 0.45, 3: 0.20}
 NICE_TO_HAVE_COUNT_P = {0: 0.25, 1: 0.45, 2: 0.30}
 
 _CANDIDATE_STREAM, _JOB_STREAM = 0, 1
-_MAX_CANDIDATE_AREAS = max(CANDIDATE_AREA_COUNT_P)
-_MAX_JOB_AREAS = max(JOB_AREA_COUNT_P)
 
 _AREA_LIST: tuple[Area, ...] = tuple(AREAS.values())
 _AREA_SLUGS = np.array(list(AREAS), dtype=object)
@@ -140,13 +142,11 @@ def iter_candidate_batches(n: int, *, seed: int) -> Iterator[pa.RecordBatch]:
     """Yield `n` candidates in blocks of `BLOCK_ROWS` rows, so memory stays bounded for any n.
 
     Block b depends only on (seed, b): the first m rows of any corpus are the same rows.
+    Arguments are checked at once, not when the first batch is asked for.
     """
     _check_count("n", n)
     _check_count("seed", seed)
-    for block, start in enumerate(range(0, n, BLOCK_ROWS)):
-        rows = min(BLOCK_ROWS, n - start)
-        rng = np.random.default_rng([seed, _CANDIDATE_STREAM, block])
-        yield _candidate_batch(_sample_candidates(rng, BLOCK_ROWS), start, rows)
+    return _batches(n, seed, _CANDIDATE_STREAM, _sample_candidates, _candidate_batch)
 
 
 def generate_candidates(n: int, *, seed: int) -> pa.Table:
@@ -158,12 +158,8 @@ def generate_jobs(n: int, *, seed: int) -> pa.Table:
     """`n` job descriptions; same seed, same table (jobs use their own random stream)."""
     _check_count("n", n)
     _check_count("seed", seed)
-    batches = []
-    for block, start in enumerate(range(0, n, BLOCK_ROWS)):
-        rows = min(BLOCK_ROWS, n - start)
-        rng = np.random.default_rng([seed, _JOB_STREAM, block])
-        batches.append(_job_batch(_sample_jobs(rng, BLOCK_ROWS), start, rows))
-    return pa.Table.from_batches(batches, JOB_SCHEMA)
+    batches = _batches(n, seed, _JOB_STREAM, _sample_jobs, _job_batch)
+    return pa.Table.from_batches(list(batches), JOB_SCHEMA)
 
 
 def write_corpus(
@@ -209,6 +205,23 @@ def _check_count(name: str, value: int) -> None:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
 
 
+def _batches(
+    n: int,
+    seed: int,
+    stream: int,
+    sample: Callable[[np.random.Generator, int], Any],
+    build: Callable[[Any, int, int], pa.RecordBatch],
+) -> Iterator[pa.RecordBatch]:
+    """Blocks of `BLOCK_ROWS` rows, each from its own generator seeded by (seed, stream, block).
+
+    Fields are always sampled for a full block and the last block is cut afterwards, so a
+    block's rows do not depend on how many of them are kept.
+    """
+    for block, start in enumerate(range(0, n, BLOCK_ROWS)):
+        rng = np.random.default_rng([seed, stream, block])
+        yield build(sample(rng, BLOCK_ROWS), start, min(BLOCK_ROWS, n - start))
+
+
 def _sample_areas(
     rng: np.random.Generator, rows: int, count_p: dict[int, float], cross_share: float
 ) -> np.ndarray:
@@ -230,6 +243,10 @@ def _sample_areas(
     cross_rows = np.flatnonzero(cross)
     areas[cross_rows, n_own[cross_rows]] = outsider[cross_rows]
     return areas
+
+
+def _random_areas(rng: np.random.Generator, rows: int) -> np.ndarray:
+    return rng.choice(len(_AREA_LIST), size=rows, p=_AREA_P)
 
 
 def _sample_years(rng: np.random.Generator, levels: np.ndarray) -> np.ndarray:
@@ -270,8 +287,8 @@ def _sample_candidates(rng: np.random.Generator, rows: int) -> _CandidateFields:
     areas = _sample_areas(rng, rows, CANDIDATE_AREA_COUNT_P, CANDIDATE_CROSS_FAMILY)
     counts = rng.choice(len(METHODS_PER_AREA_P), size=areas.shape, p=METHODS_PER_AREA_P)
     counts[:, 0] = np.maximum(counts[:, 0], 1)
-    extra = np.where(rng.random(rows) < 0.15, rng.choice(len(_AREA_LIST), rows, p=_AREA_P), -1)
-    learning = np.where(rng.random(rows) < 0.10, rng.choice(len(_AREA_LIST), rows, p=_AREA_P), -1)
+    extra = np.where(rng.random(rows) < OUTSIDE_METHOD_SHARE, _random_areas(rng, rows), -1)
+    learning = np.where(rng.random(rows) < LEARNING_SHARE, _random_areas(rng, rows), -1)
     # Impact is mostly independent of level, so it tells a judge something the fields do not;
     # only the implausible (an intern who set company-wide direction) is ruled out.
     impact = rng.choice(4, size=rows, p=IMPACT_P)
@@ -286,7 +303,7 @@ def _sample_candidates(rng: np.random.Generator, rows: int) -> _CandidateFields:
         extra_area=extra,
         learning_area=learning,
         impact=impact,
-        past_city=_other_city(rng, city, 0.45),
+        past_city=_other_city(rng, city, PAST_CITY_SHARE),
         text_seed=int(rng.integers(2**63)),
     )
 
@@ -324,7 +341,7 @@ def _sample_jobs(rng: np.random.Generator, rows: int) -> _JobFields:
         areas=np.where(remote[:, None] & (columns >= remote_width[:, None]), -1, areas),
         must_count=must,
         nice_count=nice,
-        other_city=_other_city(rng, city, 0.35),
+        other_city=_other_city(rng, city, JOB_OTHER_CITY_SHARE),
         text_seed=int(rng.integers(2**63)),
     )
 
@@ -409,6 +426,8 @@ def _job_batch(fields: _JobFields, start: int, rows: int) -> pa.RecordBatch:
 
 @dataclass
 class _Person:
+    """One candidate's facts as plain Python values, ready to be worded."""
+
     level: int
     years: float
     city: int
@@ -451,6 +470,8 @@ def _person(
 
 @dataclass
 class _Job:
+    """One job's facts as plain Python values, ready to be worded."""
+
     level: int
     city: int
     remote: bool
