@@ -11,13 +11,13 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-TINY_WORDS = """
+TINY_TEXT = """
 the a an and or of in on at to for with from by as is are was be has have this that
 engineer scientist developer researcher senior junior staff principal intern lead mid
 berlin munich paris london new york remote germany france united kingdom states city
 nlp vision retrieval search learning machine data backend frontend security cloud
 python java rust go sql pytorch kubernetes docker spark years experience team role job
-""".split()
+"""
 
 
 def build_tiny_model(folder: Path) -> Path:
@@ -31,7 +31,7 @@ def build_tiny_model(folder: Path) -> Path:
     backbone.mkdir(exist_ok=True)
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     pieces = list(string.ascii_lowercase + string.digits + string.punctuation)
-    vocab = specials + pieces + [f"##{p}" for p in pieces] + TINY_WORDS
+    vocab = specials + pieces + [f"##{p}" for p in pieces] + TINY_TEXT.split()
     vocab = list(dict.fromkeys(vocab))
     (backbone / "vocab.txt").write_text("\n".join(vocab) + "\n")
     tokenizer = BertTokenizerFast(vocab_file=str(backbone / "vocab.txt"), do_lower_case=True)

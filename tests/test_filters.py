@@ -462,7 +462,7 @@ def test_id_selector_keeps_its_bitmap_alive() -> None:
     params = faiss.SearchParameters(sel=id_selector(mask.copy()))
     gc.collect()
     # Churn the allocator so a freed bitmap would likely be overwritten.
-    junk = [np.full(N // 8 + 1, 0xFF, dtype=np.uint8) for _ in range(200)]
+    junk = [np.full((N + 7) // 8, 0xFF, dtype=np.uint8) for _ in range(200)]
     index = faiss.IndexFlatIP(D)
     index.add(xb)
     _, ids = index.search(xq, K, params=params)

@@ -113,7 +113,7 @@ def test_fingerprint_mismatch_and_corruption_are_errors(built, tmp_path: Path) -
     for name in ("index.faiss", "manifest.json"):
         (broken / name).write_bytes((folder / name).read_bytes())
     (broken / "metadata.parquet").write_bytes(b"PAR1 truncated")
-    with pytest.raises(IndexStoreError, match="metadata.parquet has"):
+    with pytest.raises(IndexStoreError, match=r"metadata\.parquet has"):
         load_index(broken)
     assert "metadata.parquet checksum does not match the manifest" in verify_index(broken)
 

@@ -251,7 +251,7 @@ def test_qrels_relevance_must_be_graded_0_to_3(tmp_path: Path) -> None:
 
 
 def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="unknown file type .txt"):
+    with pytest.raises(InputError, match=r"unknown file type \.txt"):
         io.read_table(tmp_path / "x.txt", "jobs")
     with pytest.raises(InputError, match="file not found"):
         io.read_table(tmp_path / "nope.parquet", "jobs")
