@@ -62,6 +62,18 @@ def progress_option():
     )
 
 
+def wait_option():
+    return click.option(
+        "--wait/--no-wait",
+        default=True,
+        help="If another writer holds the index lock: wait (default) or fail at once.",
+    )
+
+
+def _waiting() -> None:
+    _status("another writer holds the index lock; waiting for it to finish...")
+
+
 def _show_progress(flag: bool | None) -> bool:
     return sys.stderr.isatty() if flag is None else flag
 
@@ -210,10 +222,17 @@ def index() -> None:
 @index.command("build")
 @click.option(
     "--input",
-    "input_path",
-    type=INPUT_FILE,
-    required=True,
-    help="Candidates table (.parquet, .csv, .jsonl).",
+    "inputs",
+    multiple=True,
+    metavar="PATH",
+    help="Candidates: files (.parquet, .csv, .jsonl), folders or globs (repeatable).",
+)
+@click.option(
+    "--embeddings",
+    "embeddings_dir",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Build from a saved embedding store instead of encoding --input.",
 )
 @click.option(
     "--index",
@@ -222,41 +241,224 @@ def index() -> None:
     required=True,
     help="Index folder to write (replaced atomically if it exists).",
 )
+@click.option(
+    "--factory",
+    default="auto",
+    show_default=True,
+    help="FAISS index_factory string (Flat, HNSW32, IVF4096,Flat, IVF65536_HNSW32,PQ32x4fs, ...)"
+    " or auto (by corpus size).",
+)
 @model_option()
+@click.option(
+    "--save-embeddings",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep the embeddings as Parquet parts here (reusable with --embeddings).",
+)
+@click.option("--resume", is_flag=True, help="Continue a killed build from --save-embeddings.")
 @click.option("--id-col", default=None, help="Id column of the input, if not candidate_id.")
 @click.option("--text-col", default=None, help="Text column of the input, if not text.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(min=1),
+    default=8192,
+    show_default=True,
+    help="Rows encoded per chunk (the unit of memory and of --resume).",
+)
+@click.option(
+    "--memory-budget-gb",
+    type=click.FloatRange(min=0.01),
+    default=None,
+    help="For --factory auto: vector memory above which a compressed (PQ) index is chosen.",
+)
+@wait_option()
 @progress_option()
 def index_build(
-    input_path: str,
+    inputs: tuple[str, ...],
+    embeddings_dir: str | None,
     index_dir: str,
+    factory: str,
     model: str | None,
+    save_embeddings: str | None,
+    resume: bool,
     id_col: str | None,
     text_col: str | None,
     batch_size: int,
+    chunk_rows: int,
+    memory_budget_gb: float | None,
+    wait: bool,
     progress: bool | None,
 ) -> None:
-    """Embed a candidate table into an exact inner-product FAISS index.
+    """Embed candidates into a FAISS index folder, streaming in bounded memory.
 
     \b
-    Example:
+    Examples:
       jobmatch index build --input data/candidates.parquet --index indexes/demo
+      jobmatch index build --input 'corpus/*.parquet' --index indexes/big \\
+          --save-embeddings embeddings/big --factory IVF4096,Flat
+      jobmatch index build --embeddings embeddings/big --index indexes/big-hnsw \\
+          --factory HNSW32
+      jobmatch index build --input 'corpus/*.parquet' --index indexes/big \\
+          --save-embeddings embeddings/big --resume        # after a killed build
     """
-    from jobmatch import io
+    from jobmatch.batches import validate_inputs
     from jobmatch.encoder import load_encoder
-    from jobmatch.index import build_index
+    from jobmatch.index import BuildConfig, build_from_embeddings, build_index
 
-    candidates = io.read_table(input_path, "candidates", id_col=id_col, text_col=text_col)
-    encoder = load_encoder(model)
-    started = time.perf_counter()
-    manifest = build_index(
-        candidates, index_dir, encoder, batch_size=batch_size, progress=_show_progress(progress)
+    if bool(inputs) == bool(embeddings_dir):
+        raise click.UsageError("give either --input (one or more) or --embeddings")
+    config = BuildConfig(
+        factory=factory,
+        chunk_rows=chunk_rows,
+        batch_size=batch_size,
+        save_embeddings=Path(save_embeddings) if save_embeddings else None,
+        resume=resume,
+        id_col=id_col,
+        text_col=text_col,
+        memory_budget_bytes=int(memory_budget_gb * 2**30) if memory_budget_gb else None,
+        wait=wait,
+        progress=_show_progress(progress),
     )
+    started = time.perf_counter()
+    if embeddings_dir:
+        manifest = build_from_embeddings(embeddings_dir, index_dir, config, on_wait=_waiting)
+    else:
+        rows = validate_inputs(inputs, "candidates", id_col=id_col, text_col=text_col)
+        _status(f"validated {rows} candidates")
+        encoder = load_encoder(model)
+        manifest = build_index(list(inputs), index_dir, encoder, config, on_wait=_waiting)
     elapsed = time.perf_counter() - started
     _status(
         f"indexed {manifest.rows} candidates ({manifest.dimension}-d, {manifest.factory}) "
         f"into {index_dir} in {elapsed:.1f}s ({manifest.rows / max(elapsed, 1e-9):.0f} docs/s)"
     )
+
+
+@index.command("add")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    required=True,
+    metavar="PATH",
+    help="Candidates to add or update: files, folders or globs (repeatable).",
+)
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), required=True)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Also remove indexed candidates that are absent from --input (full sync).",
+)
+@click.option("--id-col", default=None, help="Id column of the input, if not candidate_id.")
+@click.option("--text-col", default=None, help="Text column of the input, if not text.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@model_option("Model; default: the index's own (must match its fingerprint).")
+@wait_option()
+@progress_option()
+def index_add(
+    inputs: tuple[str, ...],
+    index_dir: str,
+    prune: bool,
+    id_col: str | None,
+    text_col: str | None,
+    batch_size: int,
+    model: str | None,
+    wait: bool,
+    progress: bool | None,
+) -> None:
+    """Upsert candidates by candidate_id: new ones are added, changed ones replaced.
+
+    Unchanged candidates (same content hash) are not re-encoded.
+
+    \b
+    Example:
+      jobmatch index add --input new_candidates.csv --index indexes/demo
+    """
+    from jobmatch.batches import validate_inputs
+    from jobmatch.encoder import load_encoder
+    from jobmatch.index import read_manifest
+    from jobmatch.index.lifecycle import upsert
+
+    validate_inputs(inputs, "candidates", id_col=id_col, text_col=text_col)
+    encoder = load_encoder(model or read_manifest(index_dir).model)
+    summary = upsert(
+        index_dir,
+        list(inputs),
+        encoder,
+        prune=prune,
+        batch_size=batch_size,
+        id_col=id_col,
+        text_col=text_col,
+        wait=wait,
+        on_wait=_waiting,
+        progress=_show_progress(progress),
+    )
+    _status(f"{index_dir}: {summary}")
+
+
+@index.command("remove")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), required=True)
+@click.option(
+    "--ids",
+    "ids_file",
+    type=INPUT_FILE,
+    default=None,
+    help="File with a candidate_id column (or one id per line in .txt).",
+)
+@click.argument("ids", nargs=-1)
+@wait_option()
+def index_remove(index_dir: str, ids_file: str | None, ids: tuple[str, ...], wait: bool) -> None:
+    """Remove candidates by id.
+
+    \b
+    Examples:
+      jobmatch index remove --index indexes/demo c0000012 c0000013
+      jobmatch index remove --index indexes/demo --ids leavers.csv
+    """
+    from jobmatch.index.lifecycle import remove
+
+    wanted = list(ids)
+    if ids_file:
+        wanted += _read_ids(ids_file)
+    if not wanted:
+        raise click.UsageError("give ids as arguments or with --ids FILE")
+    summary = remove(index_dir, wanted, wait=wait, on_wait=_waiting)
+    _status(f"{index_dir}: {summary}")
+
+
+def _read_ids(path: str) -> list[str]:
+    from jobmatch import io, schema
+    from jobmatch.errors import InputError
+
+    if path.endswith(".txt"):
+        try:
+            return [
+                line.strip() for line in Path(path).read_text("utf-8").splitlines() if line.strip()
+            ]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read ids ({exc})", path=path) from exc
+    frame = io.read_table(path, "candidates", columns=())
+    return frame[schema.CANDIDATE_ID].to_list()
+
+
+@index.command("verify")
+@click.argument("index_dir", type=click.Path(file_okay=False))
+def index_verify(index_dir: str) -> None:
+    """Check checksums, row counts, dimension and readability; exit 1 on any problem.
+
+    \b
+    Example:
+      jobmatch index verify indexes/demo
+    """
+    from jobmatch.index import verify_index
+
+    problems = verify_index(index_dir)
+    if problems:
+        for problem in problems:
+            click.echo(f"{index_dir}: {problem}", err=True)
+        raise SystemExit(1)
+    click.echo(f"{index_dir}: ok")
 
 
 @index.command("info")
@@ -276,14 +478,21 @@ def index_info(index_dir: str) -> None:
 # --------------------------------------------------------------------------- query
 
 
-def _open_index(index_dir: str, model: str | None):
+def _open_index(index_dir: str, model: str | None, *, allow_model_mismatch: bool = False):
     """Load the encoder (default: the index's own model) and the index, checked against it."""
     from jobmatch.encoder import load_encoder
+    from jobmatch.errors import IndexStoreError
     from jobmatch.index import load_index, read_manifest
 
     manifest = read_manifest(index_dir)
     encoder = load_encoder(model or manifest.model)
-    return encoder, load_index(index_dir, fingerprint=encoder.fingerprint)
+    if encoder.dimension != manifest.dimension:
+        raise IndexStoreError(
+            f"{index_dir}: index vectors are {manifest.dimension}-d but model {encoder.name!r} "
+            f"makes {encoder.dimension}-d embeddings"
+        )
+    fingerprint = None if allow_model_mismatch else encoder.fingerprint
+    return encoder, load_index(index_dir, fingerprint=fingerprint)
 
 
 @main.command()
@@ -320,6 +529,30 @@ def _open_index(index_dir: str, model: str | None):
 )
 @click.option("--with-text", is_flag=True, help="Include candidate texts in the output.")
 @model_option("Query model; default: the model recorded in the index.")
+@click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="EXPR",
+    help="Metadata filter, e.g. country=Germany, seniority>=3, areas~nlp (repeatable).",
+)
+@click.option(
+    "--nprobe",
+    type=click.IntRange(min=1),
+    default=None,
+    help="IVF lists to visit (default: the manifest's).",
+)
+@click.option(
+    "--ef-search",
+    type=click.IntRange(min=1),
+    default=None,
+    help="HNSW search breadth (default: the manifest's).",
+)
+@click.option(
+    "--allow-model-mismatch",
+    is_flag=True,
+    help="Expert: query with a model whose fingerprint differs from the index's.",
+)
 def query(
     index_dir: str,
     texts: tuple[str, ...],
@@ -331,14 +564,24 @@ def query(
     out_path: str,
     with_text: bool,
     model: str | None,
+    filters: tuple[str, ...],
+    nprobe: int | None,
+    ef_search: int | None,
+    allow_model_mismatch: bool,
 ) -> None:
     """Retrieve the top-k candidates for job descriptions.
+
+    Filters (repeatable, ANDed) run inside the FAISS search, so a query returns k hits
+    whenever at least k candidates pass: location=Berlin, Germany | country=Germany |
+    seniority>=3 (or >=senior) | areas~nlp (list contains) | remote=true | col!=value.
 
     \b
     Examples:
       jobmatch query --index indexes/demo --text "Staff backend engineer, Go, Berlin" -k 5
       jobmatch query --index indexes/demo --jobs data/jobs.parquet --explain \\
           --out hits.parquet
+      jobmatch query --index indexes/demo --text "NLP researcher" \\
+          --filter country=Germany --filter "seniority>=senior" --filter areas~nlp
     """
     import polars as pl
 
@@ -354,9 +597,26 @@ def query(
         jobs = pl.DataFrame(
             {schema.JOB_ID: [f"q{i + 1}" for i in range(len(texts))], schema.TEXT: list(texts)}
         )
+    from jobmatch.index.filters import parse_filter
+
+    parsed = [parse_filter(expression) for expression in filters]
+    params = {
+        name: value
+        for name, value in (("nprobe", nprobe), ("efSearch", ef_search))
+        if value is not None
+    }
     rule_set = load_rules(rules_path) if explain else None
-    encoder, loaded = _open_index(index_dir, model)
-    hits = search(loaded, encoder, jobs, k=k, explain=rule_set, with_text=with_text)
+    encoder, loaded = _open_index(index_dir, model, allow_model_mismatch=allow_model_mismatch)
+    hits = search(
+        loaded,
+        encoder,
+        jobs,
+        k=k,
+        params=params,
+        filters=parsed,
+        explain=rule_set,
+        with_text=with_text,
+    )
     fmt = out_format or ("table" if out_path == "-" else io.format_of(out_path))
     if fmt == "table":
         if out_path != "-":

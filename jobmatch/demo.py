@@ -38,7 +38,7 @@ def run_demo(
     """synth -> label -> index -> evaluate (model vs BM25) -> one explained query."""
     from jobmatch.encoder import load_encoder
     from jobmatch.evaluation import evaluate
-    from jobmatch.index import build_index, load_index
+    from jobmatch.index import BuildConfig, build_index, load_index
     from jobmatch.search import search
     from jobmatch.synth import write_corpus
 
@@ -68,7 +68,7 @@ def run_demo(
     paths["index"] = out_dir / "index"
     encoder = load_encoder(model)
     on_step(f"3/5 index: embedding candidates with {encoder.name} on {encoder.device}")
-    build_index(candidates, paths["index"], encoder, progress=progress)
+    build_index(candidates, paths["index"], encoder, BuildConfig(progress=progress))
     loaded = load_index(paths["index"], fingerprint=encoder.fingerprint)
     lap("index")
 

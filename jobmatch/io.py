@@ -287,7 +287,7 @@ def validate(
             if blank.any():
                 row = int(blank.arg_max())
                 fail(
-                    "empty value" if frame[column][row] is not None else "missing value",
+                    "empty value",
                     column,
                     row,
                 )

@@ -25,6 +25,11 @@ AREAS = "areas"
 YEARS_EXPERIENCE = "years_experience"
 REMOTE = "remote"
 
+# Hash of a row's content, kept in index metadata so upserts re-encode only changed rows.
+CONTENT_HASH = "content_hash"
+# Embedding vectors in the embedding store.
+EMBEDDING = "embedding"
+
 # qrels
 RELEVANCE = "relevance"
 

@@ -9,23 +9,34 @@ import polars as pl
 
 from jobmatch import schema
 from jobmatch.encoder import Encoder
-from jobmatch.index import LoadedIndex
+from jobmatch.index import LoadedIndex, ann
+from jobmatch.index.filters import Filter, filter_mask
 from jobmatch.rules import RuleSet, explain_pair
 
 _ROW = "_row"
 
 
 def retrieve(
-    loaded: LoadedIndex, encoder: Encoder, texts: Sequence[str], *, k: int, progress: bool = False
+    loaded: LoadedIndex,
+    encoder: Encoder,
+    texts: Sequence[str],
+    *,
+    k: int,
+    params: dict[str, int] | None = None,
+    filters: Sequence[Filter | str] = (),
+    progress: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k (scores, row ids) per text; row id -1 marks an empty slot (fewer than k rows)."""
+    """Top-k (scores, row ids) per text; row id -1 marks an empty slot.
+
+    `params` (nprobe, efSearch) override the manifest's defaults; `filters` (ANDed) restrict
+    the search to matching metadata rows inside FAISS.
+    """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
+    mask = filter_mask(loaded.metadata, filters) if filters else None
     queries = encoder.encode(texts, progress=progress)
-    if loaded.rows == 0:
-        shape = (len(texts), k)
-        return np.zeros(shape, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
-    return loaded.index.search(queries, min(k, loaded.rows))
+    merged = {**loaded.manifest.search_params, **(params or {})}
+    return ann.search(loaded.index, queries, k, params=merged, mask=mask)
 
 
 def hits_frame(query_ids: Sequence[str], scores: np.ndarray, rows: np.ndarray) -> pl.DataFrame:
@@ -48,6 +59,8 @@ def search(
     jobs: pl.DataFrame,
     *,
     k: int = 20,
+    params: dict[str, int] | None = None,
+    filters: Sequence[Filter | str] = (),
     explain: RuleSet | None = None,
     with_text: bool = False,
     progress: bool = False,
@@ -57,10 +70,13 @@ def search(
     `jobs` needs job_id and text; with `explain` set, jobs that carry structured fields get
     a rule explanation per hit (others get null).
     """
-    scores, rows = retrieve(loaded, encoder, jobs[schema.TEXT].to_list(), k=k, progress=progress)
+    texts = jobs[schema.TEXT].to_list()
+    scores, rows = retrieve(
+        loaded, encoder, texts, k=k, params=params, filters=filters, progress=progress
+    )
     hits = hits_frame(jobs[schema.JOB_ID].to_list(), scores, rows)
     hidden = [c for c in loaded.metadata.columns if c.startswith(schema.HIDDEN_PREFIX)]
-    dropped = hidden + ([] if with_text else [schema.TEXT])
+    dropped = [*hidden, schema.CONTENT_HASH, *([] if with_text else [schema.TEXT])]
     metadata = loaded.metadata.drop(dropped, strict=False).with_row_index(_ROW)
     metadata = metadata.with_columns(pl.col(_ROW).cast(pl.Int64))
     result = hits.join(metadata, on=_ROW, how="left", maintain_order="left")

@@ -73,7 +73,7 @@ BAD_INPUTS = [
         SchemaError,
         "row 2",
         "candidate_id",
-        "missing value",
+        "empty value",
     ),
     (
         "empty_text.jsonl",

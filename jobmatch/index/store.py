@@ -29,10 +29,6 @@ from jobmatch.index.manifest import (
 if TYPE_CHECKING:
     import faiss
 
-    from jobmatch.encoder import Encoder
-
-ENCODE_CHUNK = 4096
-
 
 @dataclass
 class LoadedIndex:
@@ -48,81 +44,36 @@ class LoadedIndex:
         return int(self.index.ntotal)
 
 
-def new_faiss_index(dimension: int, factory: str = "Flat") -> faiss.Index:
-    """An empty inner-product index from a FAISS index_factory string."""
-    import faiss
-
-    try:
-        index = faiss.index_factory(dimension, factory, faiss.METRIC_INNER_PRODUCT)
-    except RuntimeError as exc:
-        raise IndexStoreError(f"invalid FAISS factory string {factory!r}") from exc
-    if not index.is_trained:
-        raise IndexStoreError(
-            f"factory {factory!r} needs training; this version builds untrained (Flat/HNSW) indexes"
-        )
-    return index
-
-
-def build_index(
-    candidates: pl.DataFrame,
-    folder: str | Path,
-    encoder: Encoder,
-    *,
-    factory: str = "Flat",
-    batch_size: int = 64,
-    progress: bool = False,
-) -> Manifest:
-    """Encode the candidates' texts and write a complete index folder atomically."""
-    from tqdm.auto import tqdm
-
-    index = new_faiss_index(encoder.dimension, factory)
-    texts = candidates[schema.TEXT]
-    with tqdm(total=len(texts), desc="encoding", unit="doc", disable=not progress) as bar:
-        for start in range(0, len(texts), ENCODE_CHUNK):
-            chunk = texts.slice(start, ENCODE_CHUNK).to_list()
-            index.add(encoder.encode(chunk, batch_size=batch_size))
-            bar.update(len(chunk))
-    manifest = Manifest(
-        model=encoder.name,
-        model_fingerprint=encoder.fingerprint,
-        dimension=encoder.dimension,
-        rows=int(index.ntotal),
-        factory=factory,
-    )
-    return save_index(folder, index, candidates, manifest)
-
-
 def save_index(
     folder: str | Path, index: faiss.Index, metadata: pl.DataFrame, manifest: Manifest
 ) -> Manifest:
-    """Write all three files into a staging folder, then swap it in as `folder`."""
-    import faiss
+    """Write all three files into a staging folder, then swap it in as `folder`.
 
+    The caller holds `atomic.writer_lock(folder)` around its read-modify-write.
+    """
     if index.ntotal != metadata.height:
         raise IndexStoreError(
             f"{folder}: index has {index.ntotal} rows but metadata has {metadata.height}"
         )
+    with atomic.replace_folder(folder) as staging:
+        metadata.write_parquet(staging / METADATA_FILE)
+        finish_folder(staging, index, manifest)
+    return manifest
+
+
+def finish_folder(staging: Path, index: faiss.Index, manifest: Manifest) -> None:
+    """Write index.faiss (a CPU index) beside metadata.parquet, then the manifest last."""
+    import faiss
+
     stamp = now()
     manifest.created = manifest.created or stamp
     manifest.updated = stamp
     manifest.rows = int(index.ntotal)
     manifest.jobmatch_version = jobmatch.__version__
     manifest.faiss_version = faiss.__version__
-    with atomic.writer_lock(folder), atomic.replace_folder(folder) as staging:
-        faiss.write_index(_to_cpu(index), str(staging / INDEX_FILE))
-        metadata.write_parquet(staging / METADATA_FILE)
-        manifest.files = {name: file_digest(staging / name) for name in (INDEX_FILE, METADATA_FILE)}
-        (staging / MANIFEST_FILE).write_text(manifest.to_json(), "utf-8")
-    return manifest
-
-
-def _to_cpu(index: faiss.Index) -> faiss.Index:
-    """Indexes are always saved as CPU indexes, whatever device they were built on."""
-    import faiss
-
-    if hasattr(faiss, "index_gpu_to_cpu") and "Gpu" in type(index).__name__:
-        return faiss.index_gpu_to_cpu(index)
-    return index
+    faiss.write_index(index, str(staging / INDEX_FILE))
+    manifest.files = {name: file_digest(staging / name) for name in (INDEX_FILE, METADATA_FILE)}
+    (staging / MANIFEST_FILE).write_text(manifest.to_json(), "utf-8")
 
 
 def load_index(folder: str | Path, *, fingerprint: str | None = None) -> LoadedIndex:
