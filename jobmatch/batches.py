@@ -88,10 +88,13 @@ def iter_chunks(
     files = expand_inputs(paths)
     seen: dict[str, tuple[int, int]] = {}  # id -> (file number, row/line number in that file)
 
+    reference: dict[str, pl.DataType] = {}
+
     def frames() -> Iterator[pl.DataFrame]:
         for file_no, path in enumerate(files):
             unit = "line" if io.format_of(path) == "jsonl" else "row"
             for frame, numbers in _iter_file(path, kind, id_col=id_col, text_col=text_col):
+                frame = _conform(frame, reference, str(path))
                 if spec.id_column is not None:
                     for value, number in zip(frame[spec.id_column].to_list(), numbers, strict=True):
                         if value in seen:
@@ -121,6 +124,33 @@ def validate_inputs(
     """Validate every input before expensive work starts; returns the row count."""
     chunks = iter_chunks(paths, kind, id_col=id_col, text_col=text_col, hashes=False)
     return sum(chunk.frame.height for chunk in chunks)
+
+
+def _conform(frame: pl.DataFrame, reference: dict[str, pl.DataType], path: str) -> pl.DataFrame:
+    """Give metadata columns the type they had in earlier inputs (CSV has no lists, say)."""
+    columns = []
+    for series in frame.get_columns():
+        target = reference.setdefault(series.name, series.dtype)
+        if series.dtype != target and series.dtype != pl.Null:
+            series = _cast_like(series, target, path)
+        columns.append(series.cast(target) if series.dtype == pl.Null else series)
+    return pl.DataFrame(columns)
+
+
+def _cast_like(series: pl.Series, target: pl.DataType, path: str) -> pl.Series:
+    separator = schema.LIST_SEPARATORS[0]
+    try:
+        if target == pl.List(pl.String) and series.dtype == pl.String:
+            return series.str.split(separator)
+        if target == pl.String and series.dtype == pl.List(pl.String):
+            return series.list.join(separator)
+        return series.cast(target, strict=True)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(
+            f"type {series.dtype} differs from {target} in the inputs before this one",
+            path=path,
+            column=series.name,
+        ) from exc
 
 
 def unit_of(path: Path) -> str:

@@ -20,7 +20,7 @@ python java rust go sql pytorch kubernetes docker spark years experience team ro
 """
 
 
-def build_tiny_model(folder: Path) -> Path:
+def build_tiny_model(folder: Path, *, seed: int = 0) -> Path:
     """Save a 2-layer, 32-dim random BERT with mean pooling in sentence-transformers format."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
@@ -46,7 +46,7 @@ def build_tiny_model(folder: Path) -> Path:
     )
     import torch
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     BertModel(config).save_pretrained(backbone)
     transformer = Transformer(str(backbone), max_seq_length=128)
     pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")

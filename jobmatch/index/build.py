@@ -153,13 +153,17 @@ def _index_store(store: EmbeddingStore, folder: str | Path, config: BuildConfig)
         raise IndexStoreError(f"{store.folder}: the embedding store is empty")
     dimension = store.info.dimension
     factory_string = config.factory
-    if factory_string == AUTO:
-        factory_string = factory.choose_factory(
-            rows, dimension, memory_budget_bytes=config.memory_budget_bytes
-        )
-    index = new_faiss_index(dimension, factory_string)
+    try:
+        if factory_string == AUTO:
+            factory_string = factory.choose_factory(
+                rows, dimension, memory_budget_bytes=config.memory_budget_bytes
+            )
+        index = new_faiss_index(dimension, factory_string)
+        sample_size = factory.training_sample_size(factory_string, rows)
+    except ValueError as exc:
+        raise IndexStoreError(str(exc)) from exc
     if not index.is_trained:
-        train(index, store.sample(factory.training_sample_size(factory_string, rows)))
+        train(index, store.sample(sample_size))
     index = gpu.to_gpus(index)
     with atomic.replace_folder(folder) as staging:
         writer = None

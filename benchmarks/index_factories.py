@@ -1,0 +1,421 @@
+"""Benchmark FAISS index factories at million scale: build time, size, QPS and recall@20.
+
+Vectors are generated (benchmarks/vectors.py: low-rank latent clusters projected to 384-d plus
+noise), not encoded: a million real documents would take hours to embed on this machine. Per
+factory the script records train/add time, serialised bytes per vector, single-query and
+batched QPS and recall@k against exact (Flat) search, at `default_search_params` and over a
+sweep of nprobe / efSearch / k_factor; it also measures this machine's sgemm rate and how
+close exact batched search comes to it (work = 2·N·d flops per query).
+
+Usage:
+    python benchmarks/index_factories.py                 # 1M vectors, ~30-60 min on 2 cores
+    python benchmarks/index_factories.py --n 50000 --out /tmp/f.json --plot /tmp/f.png
+    python benchmarks/index_factories.py --factories Flat HNSW32 --single-queries 50
+
+Writes benchmarks/results/index_factories.json (after every factory, so a partial run keeps
+what it measured) and benchmarks/results/index_factories.png (recall@k vs batched QPS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gc
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+DEFAULT_FACTORIES = (
+    "Flat",
+    "HNSW32",
+    "IVF4096,Flat",
+    "IVF4096_HNSW32,Flat",
+    "IVF4096,PQ48x4fs",
+    "IVF4096,PQ48x4fsr",
+    "IVF4096,PQ48x4fsr,Refine(SQ8)",
+)
+EF_SWEEP = (16, 32, 64, 128, 256)
+NPROBE_SWEEP = (1, 2, 4, 8, 16, 32, 64, 128)
+K_FACTOR_SWEEP = (1, 2, 4, 8, 16)
+
+
+@dataclass
+class Config:
+    """Benchmark parameters; each field is a command-line option."""
+
+    n: int = field(default=1_000_000, metadata={"help": "database vectors"})
+    queries: int = field(default=1_000, metadata={"help": "queries for batched QPS and recall"})
+    single_queries: int = field(
+        default=200, metadata={"help": "queries searched one at a time for single-query QPS"}
+    )
+    k: int = field(default=20, metadata={"help": "neighbours per query (recall@k)"})
+    dimension: int = field(default=384, metadata={"help": "vector dimension"})
+    rank: int = field(default=32, metadata={"help": "latent rank of the generated vectors"})
+    noise: float = field(default=0.05, metadata={"help": "isotropic noise of the vectors"})
+    factories: tuple[str, ...] = field(
+        default=DEFAULT_FACTORIES, metadata={"help": "index_factory strings to measure"}
+    )
+    sweep: bool = field(default=True, metadata={"help": "also sweep nprobe/efSearch/k_factor"})
+    seed: int = field(default=0, metadata={"help": "seed of the database sample"})
+    quiet_wait: int = field(
+        default=600,
+        metadata={"help": "seconds to wait, before each factory, for other processes to go idle"},
+    )
+    out: Path = field(default=RESULTS / "index_factories.json", metadata={"help": "JSON path"})
+    plot: Path = field(default=RESULTS / "index_factories.png", metadata={"help": "PNG path"})
+
+    def __post_init__(self) -> None:
+        if self.n < 1 or self.queries < 1 or self.k < 1:
+            raise ValueError("n, queries and k must be >= 1")
+        if not 0 <= self.single_queries <= self.queries:
+            raise ValueError("single_queries must be within 0..queries")
+        if not self.factories:
+            raise ValueError("give at least one factory")
+
+
+def main(config: Config) -> dict[str, Any]:
+    """Run every factory in turn and write the JSON report and the plot."""
+    import faiss
+
+    from jobmatch.index.factory import default_search_params, training_sample_size
+
+    try:
+        from vectors import low_rank_vectors
+    except ImportError:  # imported as benchmarks.index_factories
+        from benchmarks.vectors import low_rank_vectors
+
+    report: dict[str, Any] = {
+        "benchmark": "index_factories",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "parameters": {
+            **{k: v for k, v in dataclasses.asdict(config).items() if k not in ("out", "plot")},
+            "data": "benchmarks/vectors.py low_rank_vectors: 64 latent Gaussian clusters of rank "
+            f"{config.rank}, decaying spectrum, orthonormal projection to d={config.dimension}, "
+            f"isotropic noise {config.noise}, L2-normalised; queries use seed {config.seed + 1}",
+            "metric": "inner product (cosine)",
+            "threads": faiss.omp_get_max_threads(),
+        },
+        "results": [],
+    }
+    print(f"generating {config.n:,} x {config.dimension} vectors", flush=True)
+    started = time.perf_counter()
+    xb = low_rank_vectors(
+        config.n, config.dimension, rank=config.rank, noise=config.noise, seed=config.seed
+    )
+    xq = low_rank_vectors(
+        config.queries, config.dimension, rank=config.rank, noise=config.noise, seed=config.seed + 1
+    )
+    report["parameters"]["generate_s"] = round(time.perf_counter() - started, 1)
+
+    wait_for_quiet(config.quiet_wait)
+    meter = CpuMeter()
+    report["sgemm"] = measure_sgemm(xq, xb)
+    print(f"sgemm {report['sgemm']['gflops']:.0f} GFLOP/s", flush=True)
+    truth = exact_truth(xb, xq, config.k, report)
+    report["exact_search"]["other_processes_cpu_share"] = meter.others_share()
+
+    for factory in config.factories:
+        print(f"--- {factory}", flush=True)
+        waited = wait_for_quiet(config.quiet_wait)
+        meter = CpuMeter()
+        result = measure_factory(
+            factory,
+            xb,
+            xq,
+            truth,
+            config,
+            training=training_sample_size(factory, config.n),
+            params=default_search_params(factory),
+        )
+        result["waited_for_quiet_s"] = waited
+        result["other_processes_cpu_share"] = meter.others_share()
+        report["results"].append(result)
+        print(json.dumps({k: v for k, v in result.items() if k != "sweep"}), flush=True)
+        report["machine"]["load_average_end"] = os.getloadavg()
+        write_json(report, config.out)
+        gc.collect()
+    plot(report, config.plot)
+    return report
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU, memory and library versions: QPS figures mean nothing without them."""
+    import faiss
+
+    cpu = "unknown"
+    flags: list[str] = []
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and cpu == "unknown":
+                cpu = line.split(":", 1)[1].strip()
+            if line.startswith("flags") and not flags:
+                flags = line.split(":", 1)[1].split()
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "cpu_model": cpu,
+        "cpu_simd": [f for f in ("avx2", "avx512f", "avx512_vnni", "fma") if f in flags],
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory / 2**30, 1),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "faiss": faiss.__version__,
+        "faiss_simd": faiss.get_compile_options(),
+        "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
+        "load_average_start": os.getloadavg(),
+    }
+
+
+class CpuMeter:
+    """Share of the machine's CPU time used by *other* processes since creation.
+
+    The machine is shared; with 2 cores and spinning OpenMP threads, another busy process can
+    halve our throughput, so every timing carries this contamination figure.
+    """
+
+    def __init__(self) -> None:
+        self.start = (time.perf_counter(), _busy_cpu_seconds(), time.process_time())
+
+    def others_share(self) -> float | None:
+        wall, busy, own = self.start
+        wall = time.perf_counter() - wall
+        total = _busy_cpu_seconds()
+        if total is None or busy is None or wall <= 0:
+            return None
+        others = (total - busy) - (time.process_time() - own)
+        return round(max(0.0, others) / (wall * (os.cpu_count() or 1)), 3)
+
+
+def _busy_cpu_seconds() -> float | None:
+    """Non-idle CPU seconds of all processes since boot, from /proc/stat."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(x) for x in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    busy = sum(ticks[:8]) - idle  # guest time is already inside user
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_quiet(max_seconds: int, *, threshold: float = 0.1, window: float = 5.0) -> float:
+    """Wait until other processes use < `threshold` of the CPU over `window` s; seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < max_seconds:
+        meter = CpuMeter()
+        time.sleep(window)
+        share = meter.others_share()
+        if share is None or share < threshold:
+            break
+        print(f"waiting: other processes use {share:.0%} of the CPU", flush=True)
+    return round(max(0.0, time.perf_counter() - started - window), 1)
+
+
+def measure_sgemm(xq: np.ndarray, xb: np.ndarray, *, repeats: int = 3) -> dict[str, Any]:
+    """Peak float32 matmul rate on the exact-search shape: (queries x d) @ (d x block)."""
+    block = xb[: min(len(xb), 65_536)]
+    xq @ block[:1024].T  # warm up the BLAS thread pool
+    best = 0.0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        xq @ block.T
+        seconds = time.perf_counter() - started
+        best = max(best, 2 * xq.shape[0] * block.shape[0] * xq.shape[1] / seconds / 1e9)
+    return {
+        "shape": [xq.shape[0], xq.shape[1], block.shape[0]],
+        "library": "numpy float32 matmul, best of 3",
+        "gflops": round(best, 1),
+    }
+
+
+def exact_truth(xb: np.ndarray, xq: np.ndarray, k: int, report: dict[str, Any]) -> np.ndarray:
+    """Exact top-k by batched Flat search; also its flop rate as a share of sgemm."""
+    import faiss
+
+    index = faiss.IndexFlatIP(xb.shape[1])
+    index.add(xb)
+    index.search(xq[:8], k)
+    started = time.perf_counter()
+    _, truth = index.search(xq, k)
+    seconds = time.perf_counter() - started
+    gflops = 2 * len(xb) * xb.shape[1] * len(xq) / seconds / 1e9
+    report["exact_search"] = {
+        "seconds": round(seconds, 3),
+        "gflops": round(gflops, 1),
+        "share_of_sgemm": round(gflops / report["sgemm"]["gflops"], 3),
+        "work": "2 * N * d flops per query",
+    }
+    print(f"exact search {gflops:.0f} GFLOP/s", flush=True)
+    return truth
+
+
+def measure_factory(
+    factory: str,
+    xb: np.ndarray,
+    xq: np.ndarray,
+    truth: np.ndarray,
+    config: Config,
+    *,
+    training: int,
+    params: dict[str, int],
+) -> dict[str, Any]:
+    """Build one index, then time it at its default parameters and over a parameter sweep."""
+    import faiss
+
+    index = faiss.index_factory(xb.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
+    started = time.perf_counter()
+    if training:
+        rng = np.random.default_rng(config.seed)
+        index.train(xb[np.sort(rng.choice(len(xb), training, replace=False))])
+    trained = time.perf_counter()
+    index.add(xb)
+    added = time.perf_counter()
+    size = faiss.serialize_index(index).nbytes
+
+    default = time_search(index, xq, truth, params, single=config.single_queries)
+    result = {
+        "factory": factory,
+        "index_type": type(faiss.downcast_index(index)).__name__,
+        "training_vectors": training,
+        "train_s": round(trained - started, 2),
+        "add_s": round(added - trained, 2),
+        "build_s": round(added - started, 2),
+        "bytes_per_vector": round(size / len(xb), 1),
+        "default_params": params,
+        "qps_single": default.get("qps_single"),
+        "qps_batched": default["qps_batched"],
+        f"recall_at_{config.k}": default[f"recall_at_{config.k}"],
+        "sweep": [time_search(index, xq, truth, v) for v in sweep_values(params)]
+        if config.sweep
+        else [],
+    }
+    return result
+
+
+def time_search(
+    index: Any, xq: np.ndarray, truth: np.ndarray, values: dict[str, int], *, single: int = 0
+) -> dict[str, Any]:
+    """Batched QPS and recall at `values`; single-query QPS over the first `single` queries."""
+    from jobmatch.index.factory import search_parameters
+
+    k = truth.shape[1]
+    params = search_parameters(index, values)
+    index.search(xq[:8], k, params=params)
+    began = time.perf_counter()
+    _, found = index.search(xq, k, params=params)
+    row = {
+        "params": values,
+        "qps_batched": round(len(xq) / (time.perf_counter() - began), 1),
+        f"recall_at_{k}": round(recall(found, truth), 4),
+    }
+    if single:
+        began = time.perf_counter()
+        for i in range(single):
+            index.search(xq[i : i + 1], k, params=params)
+        row["qps_single"] = round(single / (time.perf_counter() - began), 1)
+    return row
+
+
+def sweep_values(params: dict[str, int]) -> list[dict[str, int]]:
+    """Parameter settings around the defaults: the recall-vs-QPS curve of one index."""
+    if "efSearch" in params:
+        return [{"efSearch": ef} for ef in EF_SWEEP]
+    sweep: list[dict[str, int]] = []
+    if "nprobe" in params:
+        for nprobe in NPROBE_SWEEP:
+            values = {**params, "nprobe": nprobe}
+            if "quantizer_efSearch" in params:
+                values["quantizer_efSearch"] = max(params["quantizer_efSearch"], 2 * nprobe)
+            sweep.append(values)
+    if "k_factor" in params:
+        sweep += [{**params, "k_factor": kf} for kf in K_FACTOR_SWEEP if kf != params["k_factor"]]
+    return sweep
+
+
+def recall(found: np.ndarray, truth: np.ndarray) -> float:
+    """Mean share of the exact top-k found in the returned top-k."""
+    hits = [np.intersect1d(f, t).size for f, t in zip(found, truth, strict=True)]
+    return float(np.mean(hits)) / truth.shape[1]
+
+
+def write_json(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", "utf-8")
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
+    """Recall@k against batched QPS (log x), one curve per factory, defaults marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    k = report["parameters"]["k"]
+    key = f"recall_at_{k}"
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    for result in report["results"]:
+        k_factor = result["default_params"].get("k_factor")
+        curve = [row for row in result["sweep"] if row["params"].get("k_factor") == k_factor]
+        points = sorted((row["qps_batched"], row[key]) for row in curve)
+        points = points or [(result["qps_batched"], result[key])]
+        (line,) = ax.plot(*zip(*points, strict=True), marker=".", label=result["factory"])
+        ax.scatter(result["qps_batched"], result[key], s=80, color=line.get_color(), zorder=3)
+        nprobe = result["default_params"].get("nprobe")
+        refine = [row for row in result["sweep"] if row["params"].get("k_factor") != k_factor]
+        refine = [row for row in refine if row["params"].get("nprobe") == nprobe]
+        if refine:  # the k_factor sweep at the default nprobe
+            refine.append(result)
+            points = sorted((row["qps_batched"], row[key]) for row in refine)
+            ax.plot(*zip(*points, strict=True), ls="--", marker="x", color=line.get_color())
+    ax.set_xscale("log")
+    ax.set_xlabel(f"batched QPS ({report['parameters']['queries']} queries at once)")
+    ax.set_ylabel(f"recall@{k} vs exact search (dashed: k_factor sweep)")
+    n = report["parameters"]["n"]
+    ax.set_title(
+        f"{n:,} generated {report['parameters']['dimension']}-d vectors, "
+        f"{report['machine']['cores']} cores; large dot = default parameters",
+        fontsize=10,
+    )
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    """Command-line options generated from the Config fields and their help."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    for f in dataclasses.fields(Config):
+        option = "--" + f.name.replace("_", "-")
+        if f.type == "bool":
+            parser.add_argument(
+                option,
+                action=argparse.BooleanOptionalAction,
+                default=f.default,
+                help=f.metadata["help"],
+            )
+        elif f.name == "factories":
+            parser.add_argument(option, nargs="+", default=list(f.default), help=f.metadata["help"])
+        else:
+            kind = {"int": int, "float": float, "Path": Path}[str(f.type)]
+            parser.add_argument(option, type=kind, default=f.default, help=f.metadata["help"])
+    args = vars(parser.parse_args(argv))
+    args["factories"] = tuple(args["factories"])
+    return Config(**args)
+
+
+if __name__ == "__main__":
+    main(parse_args())
