@@ -1,0 +1,177 @@
+"""Streaming index builds: wall time and peak RSS at corpus sizes 10x apart.
+
+Usage:
+    python benchmarks/index_build.py                      # defaults below, ~15 minutes
+    python benchmarks/index_build.py --text-sizes 2000 --text-sizes 20000 --store-sizes 100000
+
+Two kinds of build, each run as a separate `jobmatch index build` process under
+`/usr/bin/time -v` so peak RSS is the whole process's:
+- from text: synthetic candidates encoded by a tiny random BERT (2 layers, 32-d) built from
+  a config, so encoding does not dominate; this measures streaming, validation, hashing,
+  the embedding store and metadata writes;
+- from an embedding store: generated low-rank 384-d vectors (benchmarks/vectors.py) written
+  as store parts, then `--embeddings` builds of Flat and IVF indexes; this shows memory is the
+  index itself plus a bounded working set.
+Writes benchmarks/results/index_build.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import click
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "index_build.json"
+
+
+@dataclass
+class IndexBuildConfig:
+    text_sizes: list[int] = field(default_factory=lambda: [20_000, 200_000])
+    store_sizes: list[int] = field(default_factory=lambda: [100_000, 1_000_000])
+    store_factories: list[str] = field(default_factory=lambda: ["Flat", "IVF{nlist},Flat"])
+    """`{nlist}` becomes the IVF list count jobmatch's auto choice uses for that size."""
+    chunk_rows: int = 8192
+    workdir: Path | None = None
+
+
+def timed(args: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run a command under /usr/bin/time -v; wall seconds and max RSS in MiB."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        ["/usr/bin/time", "-v", *args], env=env, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{result.stderr[-2000:]}")
+    rss_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)[1])
+    return {"seconds": round(wall, 2), "peak_rss_mib": round(rss_kib / 1024, 1)}
+
+
+def write_store(folder: Path, n: int, chunk_rows: int) -> None:
+    """An embedding store of `n` generated vectors with ids and no other metadata."""
+    import numpy as np
+    import polars as pl
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from vectors import low_rank_vectors
+
+    from jobmatch.index.embeddings import EmbeddingStore, StoreInfo
+
+    info = StoreInfo(
+        model="generated:low-rank-384",
+        model_fingerprint="generated",
+        dimension=384,
+        chunk_rows=chunk_rows,
+    )
+    store = EmbeddingStore.create(folder, info, resume=False)
+    for part, start in enumerate(range(0, n, chunk_rows)):
+        rows = min(chunk_rows, n - start)
+        vectors = low_rank_vectors(rows, seed=10_000 + part)
+        ids = pl.DataFrame({"candidate_id": [f"v{start + i:08d}" for i in range(rows)]})
+        store.write_part(part, ids, np.ascontiguousarray(vectors))
+
+
+def main(config: IndexBuildConfig) -> dict:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import build_tiny_model
+
+    from jobmatch.index.factory import ivf_nlist
+    from jobmatch.synth import write_corpus
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    cli = [sys.executable, "-m", "jobmatch.cli"]
+    results: dict = {
+        "machine": {"cpu": _cpu(), "cores": os.cpu_count(), "python": platform.python_version()},
+        "date": time.strftime("%Y-%m-%d"),
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        "text_builds": [],
+        "store_builds": [],
+    }
+    with tempfile.TemporaryDirectory(dir=config.workdir) as tmp:
+        work = Path(tmp)
+        model = build_tiny_model(work / "tiny")
+        for n in config.text_sizes:
+            data = write_corpus(work / f"text-{n}", n_candidates=n, n_jobs=1, seed=0)
+            run = timed(
+                [
+                    *cli,
+                    "index",
+                    "build",
+                    "--input",
+                    str(data["candidates"]),
+                    "--index",
+                    str(work / f"idx-text-{n}"),
+                    "--model",
+                    str(model),
+                    "--factory",
+                    "Flat",
+                    "--chunk-rows",
+                    str(config.chunk_rows),
+                    "--no-progress",
+                ],
+                env,
+            )
+            run.update(n=n, docs_per_second=round(n / run["seconds"], 1))
+            results["text_builds"].append(run)
+            print(f"text n={n}: {run}", flush=True)
+        for n in config.store_sizes:
+            store = work / f"store-{n}"
+            write_store(store, n, config.chunk_rows)
+            for template in config.store_factories:
+                factory = template.format(nlist=ivf_nlist(n))
+                run = timed(
+                    [
+                        *cli,
+                        "index",
+                        "build",
+                        "--embeddings",
+                        str(store),
+                        "--index",
+                        str(work / f"idx-store-{n}-{factory}"),
+                        "--factory",
+                        factory,
+                        "--no-progress",
+                    ],
+                    env,
+                )
+                vectors_mib = n * 384 * 4 / 2**20
+                run.update(n=n, factory=factory, vectors_mib=round(vectors_mib, 1))
+                results["store_builds"].append(run)
+                print(f"store n={n} {factory}: {run}", flush=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+def _cpu() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+@click.command(help=__doc__)
+@click.option("--text-sizes", type=int, multiple=True)
+@click.option("--store-sizes", type=int, multiple=True)
+@click.option("--workdir", type=click.Path(file_okay=False), default=None)
+def cli(text_sizes: tuple[int, ...], store_sizes: tuple[int, ...], workdir: str | None) -> None:
+    config = IndexBuildConfig(workdir=Path(workdir) if workdir else None)
+    if text_sizes:
+        config.text_sizes = list(text_sizes)
+    if store_sizes:
+        config.store_sizes = list(store_sizes)
+    main(config)
+
+
+if __name__ == "__main__":
+    cli()
