@@ -37,6 +37,12 @@ class JobmatchGroup(click.Group):
             return super().invoke(ctx)
         except JobmatchError as exc:
             raise UserError(str(exc)) from exc
+        except ModuleNotFoundError as exc:
+            if exc.name != "faiss":
+                raise
+            raise UserError(
+                "faiss is not installed: pip install 'jobmatch[cpu]' (or jobmatch[gpu], see README)"
+            ) from exc
 
 
 def _status(message: str) -> None:

@@ -9,6 +9,7 @@ import polars as pl
 
 from jobmatch import schema
 from jobmatch.encoder import Encoder
+from jobmatch.errors import IndexStoreError
 from jobmatch.index import LoadedIndex, ann
 from jobmatch.index.filters import Filter, filter_mask
 from jobmatch.rules import RuleSet, explain_pair
@@ -36,7 +37,10 @@ def retrieve(
     mask = filter_mask(loaded.metadata, filters) if filters else None
     queries = encoder.encode(texts, progress=progress)
     merged = {**loaded.manifest.search_params, **(params or {})}
-    return ann.search(loaded.index, queries, k, params=merged, mask=mask)
+    try:
+        return ann.search(loaded.index, queries, k, params=merged, mask=mask)
+    except ValueError as exc:  # a search parameter this index type does not have
+        raise IndexStoreError(f"{loaded.path}: {exc}") from exc
 
 
 def hits_frame(query_ids: Sequence[str], scores: np.ndarray, rows: np.ndarray) -> pl.DataFrame:
