@@ -719,6 +719,113 @@ def metrics_table(rows: dict[str, dict[str, float | int]]) -> str:
     return format_table(frame)
 
 
+# --------------------------------------------------------------------------- import
+
+
+@main.group("import")
+def import_group() -> None:
+    """Turn foreign training data into jobs, candidates, qrels and preference tables.
+
+    Texts there have no ids, so each gets a stable content-hash id: j (jobs) or c (candidates)
+    + the first 16 hex digits of its SHA-256. Re-imports give the same ids, and a text shared
+    by several files is one row. Nothing is written unless every input line is valid.
+
+    \b
+    Examples:
+      jobmatch import rankpo --train train.jsonl --preferences prefs.jsonl --out data/rankpo/
+      jobmatch import pairs --pairs matches.csv --out data/pairs/
+    """
+
+
+@import_group.command("rankpo")
+@click.option(
+    "--train",
+    "train_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='RankPO training JSONL: {"query", "positives": [...], "negatives": [...]}.',
+)
+@click.option(
+    "--preferences",
+    "preferences_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='RankPO preference JSONL: {"query", "passage1", "passage2", "preferred": "A"|"B"}; '
+    'without "preferred", read from "response" ("Preferred: B\\nConfidence score: 65").',
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for jobs, candidates, qrels and preferences .parquet.",
+)
+def import_rankpo(train_path: str | None, preferences_path: str | None, out_dir: str) -> None:
+    """Import RankPO training and/or preference JSONL; give at least one.
+
+    Positives become qrels of relevance 1 (negatives only become candidates: missing pairs
+    are relevance 0). Preferences keep (job_id, chosen, rejected, confidence 0..1); "A" means
+    passage1 is chosen. qrels.parquet needs --train, preferences.parquet --preferences.
+
+    \b
+    Example:
+      jobmatch import rankpo --train rankpo/train.jsonl \\
+          --preferences rankpo/preferences.jsonl --out data/rankpo/
+    """
+    from jobmatch import importers
+
+    if train_path is None and preferences_path is None:
+        raise click.UsageError("give --train, --preferences or both")
+    tables = importers.import_rankpo(train_path, preferences_path)
+    tables.write(out_dir)
+    _status(f"imported {_row_counts(tables.counts())} into {out_dir}")
+
+
+@import_group.command("pairs")
+@click.option(
+    "--pairs",
+    "pairs_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Table of (resume, jd, label in 0..1): .csv, .parquet or .jsonl.",
+)
+@click.option("--resume-col", default="resume", show_default=True, help="Resume text column.")
+@click.option("--jd-col", default="jd", show_default=True, help="Job description column.")
+@click.option("--label-col", default="label", show_default=True, help="Match label column.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for jobs, candidates, pairs and qrels .parquet.",
+)
+def import_pairs(
+    pairs_path: str, resume_col: str, jd_col: str, label_col: str, out_dir: str
+) -> None:
+    """Import a resume/JD pair table with match labels in [0, 1].
+
+    pairs.parquet keeps every row as (job_id, candidate_id, label). qrels.parquet grades
+    each pair as relevance = label x 3 rounded half up (0.5 -> 2, 1.0 -> 3); pairs that
+    round to 0 (label < 1/6) are left out, since missing pairs are relevance 0.
+
+    \b
+    Example:
+      jobmatch import pairs --pairs matches.csv --resume-col resume_text \\
+          --jd-col job_text --out data/pairs/
+    """
+    from jobmatch import importers
+
+    tables = importers.import_pairs(
+        pairs_path, resume_col=resume_col, jd_col=jd_col, label_col=label_col
+    )
+    tables.write(out_dir)
+    _status(f"imported {_row_counts(tables.counts())} into {out_dir}")
+
+
+def _row_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{rows} {name}" for name, rows in counts.items())
+
+
 # --------------------------------------------------------------------------- demo
 
 

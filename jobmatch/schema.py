@@ -122,3 +122,22 @@ def id_column_of(kind: TableKind) -> str:
     if column is None:
         raise ValueError(f"table kind {kind!r} has no id column")
     return column
+
+
+# preferences: for a job, a chosen and a rejected candidate (ids), with an optional confidence
+# in 0..1. Range of `confidence` is checked by the importer, not VALUE_RANGES, because
+# VALUE_RANGES applies to every table and other tables may carry a metadata column of that name.
+CHOSEN = "chosen"
+REJECTED = "rejected"
+CONFIDENCE = "confidence"
+
+PREFERENCES = TableSpec(
+    kind="preferences",
+    id_column=None,
+    required={JOB_ID: pa.string(), CHOSEN: pa.string(), REJECTED: pa.string()},
+    optional={CONFIDENCE: pa.float32()},
+)
+SPECS[PREFERENCES.kind] = PREFERENCES
+
+# pairs (imported resume/JD pair tables): a graded match label in 0..1 per (job, candidate).
+LABEL = "label"

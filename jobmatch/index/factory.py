@@ -50,8 +50,10 @@ PQ_SUBVECTOR_DIMS = (8, 16, 32)
 (24 bytes for d=384) first, coarser ones only if those do not fit."""
 
 PQ_MIN_TRAIN_PER_CENTROID = 39
+"""A PQ sub-quantizer is a k-means of 2**nbits centroids: same minimum as IVF k-means."""
+
 PQ_TRAIN_PER_CENTROID = 256
-"""A PQ sub-quantizer has 2**nbits centroids; same minimum as k-means, faiss's cap as target."""
+"""Training points per PQ centroid we ask for: faiss's cap (cheap, as there are only 16-256)."""
 
 SQ_TRAIN_POINTS = 65_536
 """Scalar quantizers only learn per-dimension ranges; this many points pin them down."""
@@ -118,8 +120,6 @@ def choose_factory(n: int, dimension: int, *, memory_budget_bytes: int | None = 
         candidates.append(f"{ivf},Flat")
         candidates.append(f"{ivf},PQ{codes[0]}x4fsr,Refine(SQ8)")
         candidates.extend(f"{ivf},PQ{m}x4fsr" for m in codes)
-    if not candidates:  # 50k <= n is always enough for IVF; this only guards odd budgets
-        return "Flat"
     for factory in candidates:
         if budget is None or estimated_bytes(factory, n, dimension) <= budget:
             return factory

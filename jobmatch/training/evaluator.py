@@ -1,0 +1,85 @@
+"""Held-out ranking evaluator for the sentence-transformers Trainer, with jobmatch's metrics.
+
+The library's InformationRetrievalEvaluator uses binary relevance; our labels are graded, so
+this evaluator ranks a candidate pool by cosine similarity and reports graded nDCG@k (the
+checkpoint-selection metric), Recall@k, MRR@k and MAP@k from `jobmatch.metrics`. Encoding a
+whole corpus at every evaluation is too slow on a CPU, so the pool is every candidate judged
+for a held-out job plus a seeded random sample of the rest: numbers are estimates, and the
+final `jobmatch evaluate` runs against a full index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sentence_transformers.evaluation import SentenceEvaluator
+
+from jobmatch import schema
+from jobmatch.evaluation import qrels_mapping
+from jobmatch.metrics import PAPER_POOL_SIZE, evaluate_run
+
+
+class RankingEvaluator(SentenceEvaluator):
+    """Graded retrieval metrics of held-out jobs over a candidate pool.
+
+    Args:
+        jobs: held-out jobs (job_id, text).
+        candidates: candidates (candidate_id, text); judged ones are always in the pool.
+        qrels: graded labels (job_id, candidate_id, relevance).
+        k: metric cut-off.
+        pool_size: total pool size (judged candidates + random others).
+        name: prefix of the metric names, e.g. "heldout" -> "heldout_ndcg@20".
+    """
+
+    def __init__(
+        self,
+        jobs: pl.DataFrame,
+        candidates: pl.DataFrame,
+        qrels: pl.DataFrame,
+        *,
+        k: int = 20,
+        pool_size: int = 2000,
+        name: str = "heldout",
+        batch_size: int = 64,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        qrels = qrels.filter(pl.col(schema.JOB_ID).is_in(jobs[schema.JOB_ID].implode()))
+        judged = set(qrels[schema.CANDIDATE_ID].to_list())
+        is_judged = candidates[schema.CANDIDATE_ID].is_in(list(judged))
+        others = candidates.filter(~is_judged)
+        extra = max(0, min(pool_size - int(is_judged.sum()), others.height))
+        pool = pl.concat([candidates.filter(is_judged), others.sample(extra, seed=seed)])
+        self.job_ids = jobs[schema.JOB_ID].to_list()
+        self.job_texts = jobs[schema.TEXT].to_list()
+        self.pool_ids = pool[schema.CANDIDATE_ID].to_list()
+        self.pool_texts = pool[schema.TEXT].to_list()
+        self.judgments = qrels_mapping(qrels)
+        self.k = k
+        self.name = name
+        self.batch_size = batch_size
+        self.primary_metric = f"ndcg@{k}"
+
+    def __call__(
+        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
+    ) -> dict[str, float]:
+        corpus = model.encode(
+            self.pool_texts, batch_size=self.batch_size, normalize_embeddings=True
+        )
+        queries = model.encode(
+            self.job_texts, batch_size=self.batch_size, normalize_embeddings=True
+        )
+        scores = np.asarray(queries) @ np.asarray(corpus).T
+        depth = min(max(self.k, PAPER_POOL_SIZE), scores.shape[1])
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :depth]
+        run = {
+            job: [self.pool_ids[i] for i in ranked]
+            for job, ranked in zip(self.job_ids, top, strict=True)
+        }
+        report = evaluate_run(run, self.judgments, k=self.k).as_dict()
+        metrics = {key: float(value) for key, value in report.items() if "@" in key}
+        metrics = self.prefix_name_to_metrics(metrics, self.name)
+        self.store_metrics_in_model_card_data(model, metrics, epoch, steps)
+        return metrics

@@ -1,0 +1,124 @@
+"""Pair regression, the Korean resume–JD matcher's recipe that jobmatch grows from.
+
+Pairs (resume, jd, label in [0, 1]) train the bi-encoder so that (cos + 1) / 2 of the two
+mean-pooled embeddings regresses the label under an MSE loss (CosineSimilarityLoss with a
+rescaling of the cosine). A seeded share of pairs is held out; the validation loss is
+evaluated every epoch (or every `eval_steps`), training stops early when it stops improving,
+and the best checkpoint is kept.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import torch
+
+from jobmatch.encoder import load_encoder
+from jobmatch.training.contrastive import TrainResult
+
+RESUME, JD, LABEL = "resume", "jd", "label"
+
+
+class UnitInterval(torch.nn.Module):
+    """Maps cosine similarity from [-1, 1] to [0, 1], the scale of the labels."""
+
+    def forward(self, cosine: torch.Tensor) -> torch.Tensor:
+        return (cosine + 1.0) / 2.0
+
+
+@dataclass
+class PairsConfig:
+    """Hyperparameters of `jobmatch train pairs`."""
+
+    out: Path
+    model: str | None = None
+    epochs: float = 10.0
+    batch_size: int = 16
+    lr: float = 2e-5
+    validation_share: float = 0.1
+    patience: int = 2
+    """Evaluations without a lower validation loss before stopping."""
+    eval_steps: int | None = None
+    max_seq_length: int | None = 256
+    warmup_ratio: float = 0.1
+    seed: int = 0
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 < self.validation_share < 1:
+            raise ValueError(f"validation_share must be in (0, 1), got {self.validation_share}")
+        if self.patience < 1:
+            raise ValueError(f"patience must be >= 1, got {self.patience}")
+
+
+def split_pairs(pairs: pl.DataFrame, share: float, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(train, validation) with at least one validation pair."""
+    shuffled = pairs.sample(fraction=1.0, shuffle=True, seed=seed)
+    size = max(1, round(pairs.height * share))
+    if size >= pairs.height:
+        raise ValueError(f"need more than {size} pairs to hold out {size} for validation")
+    return shuffled.slice(size), shuffled.head(size)
+
+
+def train_pairs(config: PairsConfig, pairs: pl.DataFrame) -> TrainResult:
+    """Fit (cos + 1) / 2 to the labels with MSE; early stopping on validation loss."""
+    from datasets import Dataset
+    from sentence_transformers import (
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+        losses,
+    )
+    from transformers import EarlyStoppingCallback
+
+    encoder = load_encoder(config.model)
+    model = encoder.model
+    if config.max_seq_length:
+        model.max_seq_length = config.max_seq_length
+    train, validation = split_pairs(
+        pairs.select(RESUME, JD, LABEL), config.validation_share, config.seed
+    )
+    loss = losses.CosineSimilarityLoss(model, cos_score_transformation=UnitInterval())
+    strategy = "steps" if config.eval_steps else "epoch"
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(config.out / "checkpoints"),
+        num_train_epochs=config.epochs,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size,
+        learning_rate=config.lr,
+        warmup_ratio=config.warmup_ratio,
+        eval_strategy=strategy,
+        eval_steps=config.eval_steps,
+        save_strategy=strategy,
+        save_steps=config.eval_steps,
+        save_total_limit=config.patience + 1,
+        load_best_model_at_end=True,
+        metric_for_best_model="eval_loss",
+        greater_is_better=False,
+        report_to="none",
+        seed=config.seed,
+        disable_tqdm=not config.progress,
+    )
+    trainer = SentenceTransformerTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_dict(train.to_dict(as_series=False)),
+        eval_dataset=Dataset.from_dict(validation.to_dict(as_series=False)),
+        loss=loss,
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=config.patience)],
+    )
+    started = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - started
+    model.save(str(config.out))
+    history = [entry for entry in trainer.state.log_history if "eval_loss" in entry]
+    return TrainResult(
+        out=config.out,
+        examples=round(train.height * trainer.state.epoch) if trainer.state.epoch else 0,
+        steps=trainer.state.global_step,
+        seconds=seconds,
+        best_metric=trainer.state.best_metric,
+        history=history,
+    )
