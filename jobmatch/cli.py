@@ -890,5 +890,14 @@ def demo(
     click.echo(f"\nDone in {time.perf_counter() - started:.1f}s ({steps}).")
 
 
+def _register_training_commands() -> None:
+    from jobmatch.cli_training import mine_negatives, train
+
+    main.add_command(mine_negatives)
+    main.add_command(train)
+
+
+_register_training_commands()
+
 if __name__ == "__main__":
     main()

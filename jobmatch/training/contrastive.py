@@ -89,9 +89,9 @@ def train_contrastive(
     from sentence_transformers import (
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
-        losses,
     )
-    from sentence_transformers.training_args import BatchSamplers
+    from sentence_transformers.sentence_transformer import losses
+    from sentence_transformers.sentence_transformer.training_args import BatchSamplers
 
     if not examples.get("anchor"):
         raise ValueError("no training examples")
@@ -114,7 +114,8 @@ def train_contrastive(
         num_train_epochs=config.epochs,
         per_device_train_batch_size=config.batch_size,
         learning_rate=config.lr,
-        warmup_ratio=config.warmup_ratio,
+        warmup_steps=config.warmup_ratio,  # a float is a share of steps in transformers 5
+        dataloader_pin_memory=has_accelerator(),
         batch_sampler=BatchSamplers.NO_DUPLICATES,
         eval_strategy=strategy if evaluator else "no",
         eval_steps=config.eval_steps,
@@ -147,3 +148,10 @@ def train_contrastive(
         best_metric=trainer.state.best_metric,
         history=history,
     )
+
+
+def has_accelerator() -> bool:
+    """Pinned memory only helps when batches go to a GPU."""
+    import torch
+
+    return torch.cuda.is_available()

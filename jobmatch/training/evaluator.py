@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sentence_transformers.evaluation import SentenceEvaluator
+from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
 
 from jobmatch import schema
 from jobmatch.evaluation import qrels_mapping

@@ -17,7 +17,7 @@ import polars as pl
 import torch
 
 from jobmatch.encoder import load_encoder
-from jobmatch.training.contrastive import TrainResult
+from jobmatch.training.contrastive import TrainResult, has_accelerator
 
 RESUME, JD, LABEL = "resume", "jd", "label"
 
@@ -69,8 +69,8 @@ def train_pairs(config: PairsConfig, pairs: pl.DataFrame) -> TrainResult:
     from sentence_transformers import (
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
-        losses,
     )
+    from sentence_transformers.sentence_transformer import losses
     from transformers import EarlyStoppingCallback
 
     encoder = load_encoder(config.model)
@@ -88,7 +88,8 @@ def train_pairs(config: PairsConfig, pairs: pl.DataFrame) -> TrainResult:
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.batch_size,
         learning_rate=config.lr,
-        warmup_ratio=config.warmup_ratio,
+        warmup_steps=config.warmup_ratio,  # a float is a share of steps in transformers 5
+        dataloader_pin_memory=has_accelerator(),
         eval_strategy=strategy,
         eval_steps=config.eval_steps,
         save_strategy=strategy,
