@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from pathlib import Path
 
@@ -154,7 +155,7 @@ def test_loss_falls_over_a_few_steps(tiny_model_dir: Path) -> None:
         value.backward()
         optimizer.step()
         values.append(value.item())
-    assert all(b < a for a, b in zip(values, values[1:], strict=False)), values
+    assert all(b < a for a, b in itertools.pairwise(values)), values
     assert values[-1] < values[0] * 0.8, values
 
 

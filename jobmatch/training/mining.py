@@ -76,17 +76,23 @@ def mine_negatives(
     qrels: pl.DataFrame,
     config: MiningConfig,
     *,
+    corpus: np.ndarray | None = None,
     progress: bool = False,
 ) -> pl.DataFrame:
-    """Training rows (job_id, positive_ids, negative_ids) with mined negatives."""
+    """Training rows (job_id, positive_ids, negative_ids) with mined negatives.
+
+    `corpus` may carry the candidates' embeddings by this encoder (row i = candidate i),
+    e.g. read back from an index built with it, to skip encoding the corpus again.
+    """
     import faiss
 
     positives = positives_by_job(qrels, threshold=config.positive_threshold)
     judged = judged_by_job(qrels)
     jobs = jobs.filter(pl.col(schema.JOB_ID).is_in(list(positives)))
-    corpus = encoder.encode(
-        candidates[schema.TEXT].to_list(), batch_size=config.batch_size, progress=progress
-    )
+    if corpus is None:
+        corpus = encoder.encode(
+            candidates[schema.TEXT].to_list(), batch_size=config.batch_size, progress=progress
+        )
     queries = encoder.encode(jobs[schema.TEXT].to_list(), batch_size=config.batch_size)
     index = faiss.IndexFlatIP(corpus.shape[1])
     index.add(corpus)

@@ -1,0 +1,226 @@
+"""Two-stage training job (stage 1 now; stage 2, RankPO, comes with its own issue).
+
+Usage:
+    python pipelines/train_two_stage.py --out runs/stage1 --candidates 10000 --jobs 500 \\
+        --held-out 100
+    python pipelines/train_two_stage.py --out runs/small --candidates 2000 --jobs 120 \\
+        --held-out 20 --epochs 1 --model ./models/base
+
+Steps, each writing under --out: synth (or --data DIR with jobs/candidates parquet) -> label
+-> split held-out jobs (never trained on) -> random negatives -> train stage 1 -> index and
+mine hard negatives with the stage-1 model -> train again from the stage-1 model -> evaluate
+BM25, the zero-shot model and both stage-1 models on the held-out jobs against full indexes.
+Prints a metrics table and writes `results.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import click
+
+
+@dataclass
+class TwoStageConfig:
+    out: Path
+    data: Path | None = None
+    """Folder with jobs.parquet and candidates.parquet (default: synthesise)."""
+    candidates: int = 10_000
+    jobs: int = 500
+    held_out: int = 100
+    seed: int = 0
+    model: str | None = None
+    """Starting model (default: the bundled all-MiniLM-L6-v2)."""
+    epochs: float = 1.0
+    batch_size: int = 32
+    lr: float = 2e-5
+    temperature: float = 0.02
+    negatives: int = 5
+    max_positives: int = 4
+    max_seq_length: int = 128
+    mining_strategy: str = "cluster"
+    mining_range: tuple[int, int] = (0, 100)
+    mining_num: int = 10
+    k: int = 20
+    progress: bool = field(default_factory=lambda: sys.stderr.isatty())
+
+
+def main(config: TwoStageConfig) -> dict:
+    """Run every step; return {"metrics": {system: {...}}, "training": {...}, "seconds": {...}}."""
+    import numpy as np
+    import polars as pl
+
+    from jobmatch import io, rules
+    from jobmatch.encoder import load_encoder
+    from jobmatch.evaluation import evaluate
+    from jobmatch.index import BuildConfig, build_index, load_index
+    from jobmatch.index.lifecycle import reconstruct
+    from jobmatch.synth import write_corpus
+    from jobmatch.training import data
+    from jobmatch.training.contrastive import ContrastiveConfig, train_contrastive
+    from jobmatch.training.evaluator import RankingEvaluator
+    from jobmatch.training.mining import MiningConfig, mine_negatives
+
+    out = config.out
+    out.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        seconds[name] = round(time.perf_counter() - clock, 1)
+        clock = time.perf_counter()
+        print(f"[{name}] {seconds[name]}s", file=sys.stderr, flush=True)
+
+    source = config.data or out / "data"
+    if config.data is None:
+        write_corpus(source, n_candidates=config.candidates, n_jobs=config.jobs, seed=config.seed)
+    jobs = io.read_table(source / "jobs.parquet", "jobs")
+    candidates = io.read_table(source / "candidates.parquet", "candidates")
+    qrels = pl.concat(list(rules.iter_labels(jobs, candidates, rules.load_rules())))
+    io.write_table(qrels, out / "qrels.parquet")
+    train_jobs, held = data.split_jobs(jobs, held_out=config.held_out, seed=config.seed)
+    io.write_table(held, out / "heldout_jobs.parquet")
+    lap("data")
+
+    def stage1(name: str, rows: list[dict], start: str | None) -> tuple[Path, dict]:
+        examples = data.contrastive_examples(
+            rows, negatives=config.negatives, max_positives=config.max_positives, seed=config.seed
+        )
+        result = train_contrastive(
+            ContrastiveConfig(
+                out=out / name,
+                model=start,
+                epochs=config.epochs,
+                batch_size=config.batch_size,
+                lr=config.lr,
+                temperature=config.temperature,
+                negatives=config.negatives,
+                max_seq_length=config.max_seq_length,
+                seed=config.seed,
+                progress=config.progress,
+            ),
+            examples,
+            RankingEvaluator(held, candidates, qrels, seed=config.seed),
+        )
+        lap(f"train {name}")
+        return out / name, {
+            "examples": len(examples["anchor"]),
+            "steps": result.steps,
+            "seconds": round(result.seconds, 1),
+            "examples_per_second": round(result.examples_per_second, 2),
+            "best_heldout_ndcg@20_on_pool": result.best_metric,
+        }
+
+    def index_and_evaluate(name: str, model: str | None, *, baselines=()):
+        encoder = load_encoder(model)
+        folder = out / "indexes" / name
+        build_index(
+            candidates, folder, encoder, BuildConfig(factory="Flat", progress=config.progress)
+        )
+        loaded = load_index(folder, fingerprint=encoder.fingerprint)
+        reports = evaluate(loaded, encoder, held, qrels, k=config.k, baselines=baselines)
+        lap(f"index+evaluate {name}")
+        return (
+            encoder,
+            loaded,
+            {
+                ("bm25" if system == "bm25" else name): report.as_dict()
+                for system, report in reports.items()
+            },
+        )
+
+    metrics: dict[str, dict] = {}
+    training: dict[str, dict] = {}
+    _, _, found = index_and_evaluate("zero-shot", config.model, baselines=("bm25",))
+    metrics.update(found)
+
+    random_rows = data.random_negatives(
+        train_jobs, candidates, qrels, num=config.mining_num, seed=config.seed
+    )
+    stage1_random, training["stage1-random"] = stage1(
+        "stage1-random", data.rows_with_texts(random_rows, jobs, candidates), config.model
+    )
+    encoder, loaded, found = index_and_evaluate("stage1-random", str(stage1_random))
+    metrics.update(found)
+
+    start, end = config.mining_range
+    mining = MiningConfig(
+        strategy=config.mining_strategy,
+        range_start=start,
+        range_end=end,
+        num=config.mining_num,
+        seed=config.seed,
+    )
+    vectors = reconstruct(loaded.index, np.arange(loaded.rows))
+    mined_rows = mine_negatives(encoder, train_jobs, candidates, qrels, mining, corpus=vectors)
+    data.write_training_jsonl(mined_rows, jobs, candidates, out / "mined.jsonl")
+    lap("mine")
+    stage1_mined, training["stage1-mined"] = stage1(
+        "stage1-mined", data.rows_with_texts(mined_rows, jobs, candidates), str(stage1_random)
+    )
+    _, _, found = index_and_evaluate("stage1-mined", str(stage1_mined))
+    metrics.update(found)
+
+    results = {
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        "corpus": {
+            "candidates": candidates.height,
+            "jobs": jobs.height,
+            "training_jobs": train_jobs.height,
+            "heldout_jobs": held.height,
+            "qrels": qrels.height,
+        },
+        "metrics": metrics,
+        "training": training,
+        "seconds": seconds,
+    }
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+@click.command(help=__doc__)
+@click.option("--out", type=click.Path(file_okay=False), required=True)
+@click.option("--data", type=click.Path(file_okay=False, exists=True), default=None)
+@click.option("--candidates", type=int, default=10_000, show_default=True)
+@click.option("--jobs", type=int, default=500, show_default=True)
+@click.option("--held-out", type=int, default=100, show_default=True)
+@click.option("--model", envvar="JOBMATCH_MODEL", default=None)
+@click.option("--epochs", type=float, default=1.0, show_default=True)
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def cli(
+    out: str,
+    data: str | None,
+    candidates: int,
+    jobs: int,
+    held_out: int,
+    model: str | None,
+    epochs: float,
+    batch_size: int,
+    seed: int,
+) -> None:
+    config = TwoStageConfig(
+        out=Path(out),
+        data=Path(data) if data else None,
+        candidates=candidates,
+        jobs=jobs,
+        held_out=held_out,
+        model=model,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+    )
+    results = main(config)
+    columns = ["ndcg@20", "recall@20", "mrr@20", "map@20", "ndcg_paper@20"]
+    click.echo(f"{'system':<16}" + "".join(f"{c:>15}" for c in columns))
+    for system, values in results["metrics"].items():
+        click.echo(f"{system:<16}" + "".join(f"{values[c]:>15.4f}" for c in columns))
+
+
+if __name__ == "__main__":
+    cli()
