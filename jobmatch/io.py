@@ -175,7 +175,9 @@ def _read_csv(raw: bytes, name: str) -> pl.DataFrame:
 def _read_jsonl(raw: bytes, name: str) -> tuple[pl.DataFrame, list[int]]:
     """Parse JSON lines one by one so errors can name the line; returns frame and line numbers."""
     text = _decode(raw, name, csv_header=False)
-    frame, lines = parse_json_lines(enumerate(text.splitlines(), start=1), name)
+    # split on "\n" only: str.splitlines() would also split at U+2028 inside JSON strings
+    lines_of_text = (line.removesuffix("\r") for line in text.split("\n"))
+    frame, lines = parse_json_lines(enumerate(lines_of_text, start=1), name)
     if not lines:
         raise InputError("empty file", path=name)
     return frame, lines

@@ -89,6 +89,11 @@ def random_negatives(
             picked += [c for c in draw if c not in excluded and c not in picked]
             attempts += 1
         rows.append((job_id, positives[job_id], picked[:num]))
+    return training_rows(rows)
+
+
+def training_rows(rows: list[tuple[str, list[str], list[str]]]) -> pl.DataFrame:
+    """(job_id, positive_ids, negative_ids) tuples as a typed frame."""
     return pl.DataFrame(
         rows,
         schema={
@@ -133,7 +138,7 @@ def read_training_jsonl(path: str | Path) -> list[dict]:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise InputError("undecodable bytes (not UTF-8)", path=str(path), line=line) from exc
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    for line_no, line in enumerate(text.split("\n"), start=1):  # not at U+2028
         if not line.strip():
             continue
         try:

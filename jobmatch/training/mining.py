@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from jobmatch import schema
-from jobmatch.training.data import NEGATIVE_IDS, POSITIVE_IDS, judged_by_job, positives_by_job
+from jobmatch.training.data import judged_by_job, positives_by_job, training_rows
 
 if TYPE_CHECKING:
     from jobmatch.encoder import Encoder
@@ -110,15 +110,7 @@ def mine_negatives(
             pool = allowed[config.range_start : config.range_start + config.num]
         chosen = pick(pool, corpus, config, rng)
         rows.append((job_id, positives[job_id], [str(ids[row]) for row in chosen]))
-    return pl.DataFrame(
-        rows,
-        schema={
-            schema.JOB_ID: pl.String,
-            POSITIVE_IDS: pl.List(pl.String),
-            NEGATIVE_IDS: pl.List(pl.String),
-        },
-        orient="row",
-    )
+    return training_rows(rows)
 
 
 def pick(
