@@ -282,3 +282,30 @@ def test_cli_train_pairs_with_early_stopping(tmp_path: Path, tiny_model_dir) -> 
     assert len(history) >= 1 and all("eval_loss" in entry for entry in history)
     assert "best validation loss" in result.stderr
     assert load_encoder(str(out)).dimension == 32
+
+
+def test_cached_loss_trains_and_resume_continues(tmp_path: Path, labelled, tiny_model_dir) -> None:
+    from jobmatch.training.contrastive import ContrastiveConfig, train_contrastive
+
+    _, jobs, candidates, qrels = labelled
+    rows = data.rows_with_texts(
+        data.random_negatives(jobs, candidates, qrels, num=2), jobs, candidates
+    )
+    examples = data.contrastive_examples(rows, negatives=2, max_positives=2)
+    config = ContrastiveConfig(
+        out=tmp_path / "model",
+        model=str(tiny_model_dir),
+        epochs=1,
+        batch_size=8,
+        negatives=2,
+        cached=True,
+        mini_batch_size=4,
+        progress=False,
+    )
+    first = train_contrastive(config, examples)
+    steps_per_epoch = -(-len(examples["anchor"]) // 8)
+    assert first.steps == steps_per_epoch
+    assert (tmp_path / "model" / "checkpoints" / f"checkpoint-{steps_per_epoch}").is_dir()
+    config.epochs, config.resume = 2, True
+    second = train_contrastive(config, examples)
+    assert second.steps == 2 * steps_per_epoch  # continued from the checkpoint, not restarted
