@@ -7,81 +7,23 @@ Heavy libraries (torch, sentence-transformers, faiss) are imported inside comman
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
-from jobmatch.errors import JobmatchError
-
-TABLE_TYPES = click.Path(exists=False, dir_okay=False, allow_dash=True)
-INPUT_FILE = click.Path(dir_okay=False, allow_dash=True)
-
-
-class UserError(click.ClickException):
-    """A JobmatchError shown as one line `error: ...` with exit code 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-class JobmatchGroup(click.Group):
-    """Turns domain errors raised by any sub-command into UserError."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except JobmatchError as exc:
-            raise UserError(str(exc)) from exc
-        except ModuleNotFoundError as exc:
-            if exc.name != "faiss":
-                raise
-            raise UserError(
-                "faiss is not installed: pip install 'jobmatch[cpu]' (or jobmatch[gpu], see README)"
-            ) from exc
-
-
-def _status(message: str) -> None:
-    click.echo(message, err=True)
-
-
-def model_option(help_text: str = "sentence-transformers model id or folder."):
-    return click.option(
-        "--model",
-        "model",
-        envvar="JOBMATCH_MODEL",
-        default=None,
-        metavar="MODEL",
-        help=f"{help_text} Default: the bundled all-MiniLM-L6-v2 (offline). Env: JOBMATCH_MODEL.",
-    )
-
-
-def progress_option():
-    return click.option(
-        "--progress/--no-progress",
-        default=None,
-        help="Show progress bars (default: when stderr is a terminal).",
-    )
-
-
-def wait_option():
-    return click.option(
-        "--wait/--no-wait",
-        default=True,
-        help="If another writer holds the index lock: wait (default) or fail at once.",
-    )
-
-
-def _waiting() -> None:
-    _status("another writer holds the index lock; waiting for it to finish...")
-
-
-def _show_progress(flag: bool | None) -> bool:
-    return sys.stderr.isatty() if flag is None else flag
+from jobmatch.cli_options import (
+    INPUT_FILE,
+    TABLE_TYPES,
+    JobmatchGroup,
+    model_option,
+    progress_option,
+    wait_option,
+)
+from jobmatch.cli_options import show_progress as _show_progress
+from jobmatch.cli_options import status as _status
+from jobmatch.cli_options import waiting as _waiting
+from jobmatch.cli_training import mine_negatives, train
 
 
 @click.group(cls=JobmatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -890,14 +832,8 @@ def demo(
     click.echo(f"\nDone in {time.perf_counter() - started:.1f}s ({steps}).")
 
 
-def _register_training_commands() -> None:
-    from jobmatch.cli_training import mine_negatives, train
-
-    main.add_command(mine_negatives)
-    main.add_command(train)
-
-
-_register_training_commands()
+main.add_command(mine_negatives)
+main.add_command(train)
 
 if __name__ == "__main__":
     main()

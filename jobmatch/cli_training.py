@@ -10,7 +10,9 @@ from pathlib import Path
 
 import click
 
-from jobmatch.cli import INPUT_FILE, _show_progress, _status, model_option, progress_option
+from jobmatch.cli_options import INPUT_FILE, model_option, progress_option
+from jobmatch.cli_options import show_progress as _show_progress
+from jobmatch.cli_options import status as _status
 
 
 def _read_labelled(jobs_path: str, candidates_path: str, qrels_path: str):

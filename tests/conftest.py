@@ -33,8 +33,8 @@ def build_tiny_model(folder: Path, *, seed: int = 0) -> Path:
     pieces = list(string.ascii_lowercase + string.digits + string.punctuation)
     vocab = specials + pieces + [f"##{p}" for p in pieces] + TINY_TEXT.split()
     vocab = list(dict.fromkeys(vocab))
-    (backbone / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tokenizer = BertTokenizerFast(vocab_file=str(backbone / "vocab.txt"), do_lower_case=True)
+    # transformers 5 ignores `vocab_file` here (every word would become [UNK]); pass the vocab.
+    tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True)
     tokenizer.save_pretrained(backbone)
     config = BertConfig(
         vocab_size=len(vocab),
