@@ -23,7 +23,7 @@ from jobmatch.cli_options import (
 from jobmatch.cli_options import show_progress as _show_progress
 from jobmatch.cli_options import status as _status
 from jobmatch.cli_options import waiting as _waiting
-from jobmatch.cli_training import mine_negatives, train
+from jobmatch.cli_training import judge, mine_negatives, train
 
 
 @click.group(cls=JobmatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -611,6 +611,13 @@ def format_table(frame) -> str:
     help="Also score a lexical baseline on the same texts (repeatable).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--preferences",
+    "preferences_path",
+    type=INPUT_FILE,
+    default=None,
+    help="Also report alignment with these judge preferences (pairs of the given jobs).",
+)
 @model_option("Query model; default: the model recorded in the index.")
 @progress_option()
 def evaluate(
@@ -620,15 +627,19 @@ def evaluate(
     k: int,
     baselines: tuple[str, ...],
     as_json: bool,
+    preferences_path: str | None,
     model: str | None,
     progress: bool | None,
 ) -> None:
     """Score retrieval against graded qrels: nDCG@k, Recall@k, MRR@k, MAP@k, paper nDCG.
 
+    With --preferences, alignment (share of pairs where s(job, chosen) > s(job, rejected))
+    is added for the model; pass held-out jobs to score held-out pairs.
+
     \b
     Example:
       jobmatch evaluate --index indexes/demo --jobs data/jobs.parquet \\
-          --qrels data/qrels.parquet --baseline bm25
+          --qrels data/qrels.parquet --baseline bm25 --preferences data/preferences.parquet
     """
     from jobmatch import io
     from jobmatch.evaluation import evaluate as run_evaluation
@@ -647,6 +658,17 @@ def evaluate(
         progress=_show_progress(progress),
     )
     rows = {system: report.as_dict() for system, report in reports.items()}
+    if preferences_path:
+        from jobmatch.evaluation import preference_alignment
+
+        preferences = io.read_table(preferences_path, "preferences")
+        share, pairs = preference_alignment(
+            loaded, encoder, jobs, preferences, preferences_path=preferences_path
+        )
+        rows[encoder.name].update(alignment=share, preference_pairs=pairs)
+        for system in rows:
+            rows[system].setdefault("alignment", None)
+            rows[system].setdefault("preference_pairs", None)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
     else:
@@ -834,6 +856,7 @@ def demo(
 
 main.add_command(mine_negatives)
 main.add_command(train)
+main.add_command(judge)
 
 if __name__ == "__main__":
     main()

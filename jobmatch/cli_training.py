@@ -355,11 +355,359 @@ def train_pairs_command(
 
 
 def _report(result, metric_name: str) -> None:
-    best = "n/a" if result.best_metric is None else f"{result.best_metric:.4f}"
+    best = "" if result.best_metric is None else f" {result.best_metric:.4f}"
     _status(
         f"saved {result.out} after {result.steps} steps in {result.seconds:.0f}s "
-        f"({result.examples_per_second:.1f} examples/s); {metric_name} {best}"
+        f"({result.examples_per_second:.1f} examples/s); {metric_name}{best}"
     )
     (Path(result.out) / "training_history.json").write_text(
         json.dumps(result.history, indent=2) + "\n", "utf-8"
+    )
+
+
+@train.command("rankpo")
+@click.option(
+    "--preferences",
+    "preferences_path",
+    type=INPUT_FILE,
+    required=True,
+    help="Preferences table (job_id, chosen, rejected[, confidence]).",
+)
+@click.option("--jobs", "jobs_path", type=INPUT_FILE, required=True)
+@click.option("--candidates", "candidates_path", type=INPUT_FILE, required=True)
+@click.option(
+    "--qrels",
+    "qrels_path",
+    type=INPUT_FILE,
+    default=None,
+    help="Rule labels: enable retention batches and held-out nDCG@20.",
+)
+@click.option(
+    "--model",
+    "model",
+    required=True,
+    metavar="STAGE1",
+    help="The stage-1 model (start and reference).",
+)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--beta", type=click.FloatRange(min=0, min_open=True), default=2.0, show_default=True)
+@click.option(
+    "--temperature", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True
+)
+@click.option("--gamma", type=float, default=0.0, show_default=True)
+@click.option(
+    "--label-smoothing",
+    type=click.FloatRange(0, 0.5, max_open=True),
+    default=0.0,
+    show_default=True,
+)
+@click.option(
+    "--loss",
+    "loss_type",
+    type=click.Choice(["sigmoid", "hinge"]),
+    default="sigmoid",
+    show_default=True,
+)
+@click.option(
+    "--reference-free/--reference",
+    default=True,
+    show_default=True,
+    help="Drop the frozen stage-1 reference term from the advantage.",
+)
+@click.option("--sft-weight", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option(
+    "--retention-weight",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Weight of interleaved stage-1 contrastive batches (needs --qrels); 0 = plain.",
+)
+@click.option("--lr", type=float, default=5e-6, show_default=True)
+@click.option(
+    "--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True
+)
+@click.option("--batch-size", type=click.IntRange(min=2), default=16, show_default=True)
+@click.option(
+    "--held-out",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Jobs whose preferences (and labels) are kept out for evaluation.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@progress_option()
+def train_rankpo_command(
+    preferences_path,
+    jobs_path,
+    candidates_path,
+    qrels_path,
+    model,
+    out_dir,
+    beta,
+    temperature,
+    gamma,
+    label_smoothing,
+    loss_type,
+    reference_free,
+    sft_weight,
+    retention_weight,
+    lr,
+    epochs,
+    batch_size,
+    held_out,
+    seed,
+    progress,
+) -> None:
+    """Stage 2: RankPO on judge preferences, keeping stage 1's ranking via retention.
+
+    \b
+    Example:
+      jobmatch train rankpo --preferences data/preferences.parquet --jobs data/jobs.parquet \\
+          --candidates data/candidates.parquet --qrels data/qrels.parquet \\
+          --model models/stage1 --out models/stage2
+    """
+    import polars as pl
+
+    from jobmatch import io
+    from jobmatch.training import data
+    from jobmatch.training.evaluator import RankingEvaluator
+    from jobmatch.training.rankpo import (
+        AlignmentEvaluator,
+        RankPOConfig,
+        preference_texts,
+        train_rankpo,
+    )
+
+    jobs = io.read_table(jobs_path, "jobs")
+    candidates = io.read_table(candidates_path, "candidates")
+    preferences = io.read_table(preferences_path, "preferences")
+    train_jobs, held = data.split_jobs(jobs, held_out=held_out, seed=seed)
+    held_ids = held["job_id"].implode()
+    train_prefs = preferences.filter(~pl.col("job_id").is_in(held_ids))
+    held_prefs = preferences.filter(pl.col("job_id").is_in(held_ids))
+    if train_prefs.height == 0:
+        raise click.UsageError("no preference pairs left for training after the held-out split")
+    evaluators = []
+    if held_prefs.height:
+        texts = preference_texts(held_prefs, jobs, candidates)
+        evaluators.append(AlignmentEvaluator(texts["query"], texts["chosen"], texts["rejected"]))
+    retention = None
+    if qrels_path:
+        qrels = io.read_table(qrels_path, "qrels")
+        if held.height:
+            evaluators.append(RankingEvaluator(held, candidates, qrels, seed=seed))
+        rows = data.random_negatives(train_jobs, candidates, qrels, num=5, seed=seed)
+        retention = data.contrastive_examples(
+            data.rows_with_texts(rows, jobs, candidates), negatives=5, seed=seed
+        )
+    config = RankPOConfig(
+        out=Path(out_dir),
+        model=model,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        beta=beta,
+        temperature=temperature,
+        gamma=gamma,
+        label_smoothing=label_smoothing,
+        loss_type=loss_type,
+        reference_free=reference_free,
+        sft_weight=sft_weight,
+        retention_weight=retention_weight if retention else 0.0,
+        seed=seed,
+        progress=_show_progress(progress),
+    )
+    result = train_rankpo(
+        config,
+        preference_texts(train_prefs, jobs, candidates),
+        retention=retention,
+        evaluators=evaluators,
+    )
+    last = result.history[-1] if result.history else {}
+    summary = ", ".join(
+        f"{k.removeprefix('eval_')} {v:.4f}"
+        for k, v in last.items()
+        if k.startswith("eval_heldout")
+    )
+    _report(result, "final " + (summary or "(no held-out data)"))
+
+
+JUDGE_CHUNK = 64  # pairs per judge call: progress updates without starving LLM concurrency
+
+
+@click.command("judge")
+@click.option("--jobs", "jobs_path", type=INPUT_FILE, required=True, help="Jobs table.")
+@click.option(
+    "--candidates", "candidates_path", type=INPUT_FILE, required=True, help="Candidates table."
+)
+@model_option("Stage-1 model whose top candidates per job the pairs are drawn from.")
+@click.option(
+    "--judge",
+    "judge_kind",
+    type=click.Choice(["synthetic", "llm"]),
+    required=True,
+    help="synthetic: simulated LLM judge for `jobmatch synth` corpora (offline); "
+    "llm: an OpenAI-compatible chat-completions endpoint.",
+)
+@click.option(
+    "--pairs-per-job", type=click.IntRange(min=1), required=True, help="Pairs drawn per job."
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=2),
+    default=100,
+    show_default=True,
+    help="Pairs are drawn from each job's top-N candidates by the model.",
+)
+@click.option(
+    "--noise",
+    type=click.FloatRange(0, 0.5),
+    default=0.1,
+    show_default=True,
+    help="synthetic: probability that an answer is flipped.",
+)
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="synthetic: rules TOML (default: the one shipped with jobmatch).",
+)
+@click.option("--endpoint", default=None, help="llm: base URL, e.g. http://127.0.0.1:8000/v1.")
+@click.option("--judge-model", default=None, help="llm: model name sent to the endpoint.")
+@click.option(
+    "--api-key-env",
+    default="OPENAI_API_KEY",
+    show_default=True,
+    help="llm: environment variable holding the API key (read, never printed).",
+)
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="llm: JSONL cache of answers; a rerun asks only what is not in it.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="llm: requests in flight.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    required=True,
+    help="Preferences table (job_id, chosen, rejected, confidence): .parquet, .csv or .jsonl.",
+)
+@progress_option()
+def judge(
+    jobs_path,
+    candidates_path,
+    model,
+    judge_kind,
+    pairs_per_job,
+    top,
+    noise,
+    rules_path,
+    endpoint,
+    judge_model,
+    api_key_env,
+    cache_path,
+    concurrency,
+    seed,
+    out_path,
+    progress,
+) -> None:
+    """Draw candidate pairs from a stage-1 model's top-N per job and have a judge pick one.
+
+    Writes the preferences stage 2 (RankPO) trains on; pairs the judge could not answer
+    are dropped. The synthetic judge reads the hidden columns of `jobmatch synth` corpora;
+    for real data use --judge llm with --endpoint and --judge-model.
+
+    \b
+    Examples:
+      jobmatch judge --jobs data/jobs.parquet --candidates data/candidates.parquet \\
+          --model models/stage1 --judge synthetic --pairs-per-job 20 \\
+          --out data/preferences.parquet
+      jobmatch judge --jobs jobs.parquet --candidates candidates.parquet \\
+          --model models/stage1 --judge llm --endpoint http://127.0.0.1:8000/v1 \\
+          --judge-model qwen2.5-7b-instruct --cache judge-cache.jsonl --pairs-per-job 20 \\
+          --out preferences.parquet
+    """
+    if judge_kind == "llm" and not (endpoint and judge_model):
+        raise click.UsageError("--judge llm needs --endpoint and --judge-model")
+    import polars as pl
+    from tqdm.auto import tqdm
+
+    from jobmatch import io, schema
+    from jobmatch.encoder import load_encoder
+    from jobmatch.errors import JobmatchError
+    from jobmatch.training.judges.sampling import draw_pairs
+
+    jobs = io.read_table(jobs_path, "jobs")
+    candidates = io.read_table(candidates_path, "candidates")
+    if judge_kind == "synthetic":
+        from jobmatch.rules import load_rules
+        from jobmatch.training.judges.synthetic import SyntheticJudge
+
+        judge_ = SyntheticJudge(
+            jobs, candidates, noise=noise, rules=load_rules(rules_path), seed=seed
+        )
+    else:
+        from jobmatch.training.judges.llm import LLMJudge
+
+        try:
+            judge_ = LLMJudge(
+                endpoint,
+                judge_model,
+                api_key_env=api_key_env,
+                cache=Path(cache_path) if cache_path else None,
+                concurrency=concurrency,
+            )
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+    encoder = load_encoder(model)
+    show = _show_progress(progress)
+    pairs = draw_pairs(
+        encoder, jobs, candidates, pairs_per_job=pairs_per_job, top=top, seed=seed, progress=show
+    )
+    answers = []
+    with tqdm(total=len(pairs), desc="judging", unit="pair", disable=not show) as bar:
+        for start in range(0, len(pairs), JUDGE_CHUNK):
+            chunk = pairs[start : start + JUDGE_CHUNK]
+            answers.extend(judge_.judge(chunk))
+            bar.update(len(chunk))
+    kept = [(p, a) for p, a in zip(pairs, answers, strict=True) if a is not None]
+    if not kept:
+        reason = getattr(judge_, "last_error", None)
+        raise JobmatchError(
+            f"the {judge_.name} judge answered none of {len(pairs)} pairs; nothing written"
+            + (f" (last error: {reason})" if reason else "")
+        )
+    preferences = pl.DataFrame(
+        {
+            schema.JOB_ID: [p.job_id for p, _ in kept],
+            schema.CHOSEN: [p.a_id if a.preferred == "A" else p.b_id for p, a in kept],
+            schema.REJECTED: [p.b_id if a.preferred == "A" else p.a_id for p, a in kept],
+            schema.CONFIDENCE: [a.confidence for _, a in kept],
+        },
+        schema={
+            schema.JOB_ID: pl.String,
+            schema.CHOSEN: pl.String,
+            schema.REJECTED: pl.String,
+            schema.CONFIDENCE: pl.Float32,
+        },
+    )
+    io.write_table(io.validate(preferences, "preferences"), out_path)
+    share_a = sum(a.preferred == "A" for _, a in kept) / len(kept)
+    stats = getattr(judge_, "stats", None) or {}
+    stats_text = "; " + " ".join(f"{k}={v}" for k, v in stats.items()) if stats else ""
+    _status(
+        f"judged {len(kept)} of {len(pairs)} pairs ({len(pairs) - len(kept)} dropped) from the "
+        f"top-{top} of {jobs.height} jobs with the {judge_.name} judge; A preferred "
+        f"{share_a:.1%}{stats_text} -> {out_path}"
     )

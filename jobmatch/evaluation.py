@@ -78,3 +78,39 @@ def evaluate(
             )
             reports["bm25"] = evaluate_run(run, judgments, k=k)
     return reports
+
+
+def preference_alignment(
+    loaded: LoadedIndex,
+    encoder: Encoder,
+    jobs: pl.DataFrame,
+    preferences: pl.DataFrame,
+    *,
+    preferences_path: str = "preferences",
+) -> tuple[float, int]:
+    """(alignment, pairs): share of pairs of these jobs with s(job, chosen) > s(job, rejected).
+
+    Candidate texts come from the index metadata, so both ids must be indexed candidates.
+    """
+    from jobmatch.metrics import alignment
+
+    pairs = preferences.filter(pl.col(schema.JOB_ID).is_in(jobs[schema.JOB_ID].implode()))
+    if pairs.height == 0:
+        raise InputError("no preference pairs for the jobs given", path=preferences_path)
+    if schema.TEXT not in loaded.metadata.columns:
+        raise InputError("index metadata has no text column", path=str(loaded.path))
+    text = dict(loaded.metadata.select(schema.CANDIDATE_ID, schema.TEXT).iter_rows())
+    job_text = dict(jobs.select(schema.JOB_ID, schema.TEXT).iter_rows())
+    missing = [
+        c
+        for c in pairs[schema.CHOSEN].to_list() + pairs[schema.REJECTED].to_list()
+        if c not in text
+    ]
+    if missing:
+        raise InputError(f"candidate {missing[0]!r} is not in the index", path=preferences_path)
+    queries = encoder.encode([job_text[j] for j in pairs[schema.JOB_ID]])
+    chosen = encoder.encode([text[c] for c in pairs[schema.CHOSEN]])
+    rejected = encoder.encode([text[c] for c in pairs[schema.REJECTED]])
+    s_chosen = (queries * chosen).sum(axis=1)
+    s_rejected = (queries * rejected).sum(axis=1)
+    return alignment(s_chosen, s_rejected), pairs.height

@@ -1,0 +1,227 @@
+"""Stage 2: RankPO preference optimisation of the stage-1 model, with retention.
+
+Plain RankPO on judge preferences raised the paper's judge agreement but let nDCG@20 fall
+from 0.70 to ~0.3 at higher learning rates: the preference loss alone drags the embedding
+space away from what stage 1 learnt from the rules. jobmatch's retention mechanism keeps the
+stage-1 objective in the mix: batches of rule-derived contrastive examples (InfoNCE at τ=0.02,
+as in stage 1) alternate with preference batches in one Trainer run (sentence-transformers
+multi-dataset training, round robin), weighted by `retention_weight`; 0 gives plain RankPO.
+Reference scores of the frozen stage-1 model are precomputed once and carried as the
+dataset's `label` column when the loss is not reference-free. Held-out nDCG@20 and held-out
+alignment are both evaluated during training.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
+from transformers import TrainerCallback
+
+from jobmatch.losses.rankpo import RankPOLoss, reference_scores
+from jobmatch.metrics import alignment
+from jobmatch.training.contrastive import TrainResult, has_accelerator
+
+PREFERENCES = "preferences"
+RETENTION = "retention"
+
+
+@dataclass
+class RankPOConfig:
+    """Hyperparameters of `jobmatch train rankpo` (paper defaults for the loss)."""
+
+    out: Path
+    model: str
+    """The stage-1 model: starting point and (frozen) reference."""
+    epochs: float = 1.0
+    batch_size: int = 16
+    lr: float = 5e-6
+    beta: float = 2.0
+    temperature: float = 0.1
+    gamma: float = 0.0
+    label_smoothing: float = 0.0
+    loss_type: str = "sigmoid"
+    reference_free: bool = True
+    sft_weight: float = 0.0
+    retention_weight: float = 1.0
+    """Weight of the interleaved stage-1 contrastive batches; 0 = plain RankPO."""
+    retention_temperature: float = 0.02
+    max_seq_length: int | None = 128
+    eval_steps: int | None = None
+    seed: int = 0
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.retention_weight < 0:
+            raise ValueError(f"retention_weight must be >= 0, got {self.retention_weight}")
+
+
+class WeightedLoss(torch.nn.Module):
+    """A loss scaled by a constant, so an auxiliary objective can be weighted."""
+
+    def __init__(self, loss: torch.nn.Module, weight: float) -> None:
+        super().__init__()
+        self.loss = loss
+        self.weight = weight
+        self.model = loss.model
+
+    def forward(self, sentence_features: Any, labels: Any) -> torch.Tensor:
+        return self.weight * self.loss(sentence_features, labels)
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {"weight": self.weight, **self.loss.get_config_dict()}
+
+
+class AlignmentEvaluator(SentenceEvaluator):
+    """Share of held-out preference pairs with s(query, chosen) > s(query, rejected)."""
+
+    def __init__(
+        self,
+        queries: list[str],
+        chosen: list[str],
+        rejected: list[str],
+        *,
+        name: str = "heldout",
+        batch_size: int = 64,
+    ) -> None:
+        super().__init__()
+        self.queries, self.chosen, self.rejected = queries, chosen, rejected
+        self.name = name
+        self.batch_size = batch_size
+        self.primary_metric = "alignment"
+
+    def __call__(
+        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
+    ) -> dict[str, float]:
+        scores = reference_scores(
+            model, self.queries, self.chosen, self.rejected, batch_size=self.batch_size
+        )
+        metrics = {"alignment": alignment(scores[:, 0], scores[:, 1])}
+        return self.prefix_name_to_metrics(metrics, self.name)
+
+
+class RewardStatsLogger(TrainerCallback):
+    """Adds the RankPO loss's reward accuracy and margin to each training log entry."""
+
+    def __init__(self, loss: RankPOLoss) -> None:
+        super().__init__()
+        self.loss = loss
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **_: Any) -> None:
+        stats = getattr(self.loss, "last_stats", None)
+        if stats and state.log_history and "loss" in state.log_history[-1]:
+            state.log_history[-1].update(
+                rankpo_reward_accuracy=float(stats["reward_accuracy"]),
+                rankpo_margin=float(stats["margin"]),
+            )
+
+
+def train_rankpo(
+    config: RankPOConfig,
+    preferences: dict[str, list[str]],
+    *,
+    retention: dict[str, list[str]] | None = None,
+    evaluators: list[Any] = (),
+) -> TrainResult:
+    """Optimise preferences (query, chosen, rejected) with optional retention batches."""
+    from datasets import Dataset, DatasetDict
+    from sentence_transformers import (
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.sentence_transformer import losses
+    from sentence_transformers.sentence_transformer.evaluation import SequentialEvaluator
+    from sentence_transformers.sentence_transformer.training_args import (
+        BatchSamplers,
+        MultiDatasetBatchSamplers,
+    )
+
+    from jobmatch.encoder import load_encoder
+
+    model = load_encoder(config.model).model
+    if config.max_seq_length:
+        model.max_seq_length = config.max_seq_length
+    columns = {key: preferences[key] for key in ("query", "chosen", "rejected")}
+    if not config.reference_free:
+        columns["label"] = reference_scores(
+            model, columns["query"], columns["chosen"], columns["rejected"]
+        ).tolist()
+    rankpo = RankPOLoss(
+        model,
+        temperature=config.temperature,
+        beta=config.beta,
+        gamma=config.gamma,
+        label_smoothing=config.label_smoothing,
+        loss_type=config.loss_type,
+        reference_free=config.reference_free,
+        sft_weight=config.sft_weight,
+    )
+    datasets = {PREFERENCES: Dataset.from_dict(columns)}
+    loss: dict[str, torch.nn.Module] = {PREFERENCES: rankpo}
+    if retention is not None and config.retention_weight > 0:
+        datasets[RETENTION] = Dataset.from_dict(retention)
+        contrastive = losses.MultipleNegativesRankingLoss(
+            model, scale=1.0 / config.retention_temperature
+        )
+        loss[RETENTION] = WeightedLoss(contrastive, config.retention_weight)
+    evaluator = SequentialEvaluator(list(evaluators)) if evaluators else None
+    strategy = "steps" if config.eval_steps else "epoch"
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(config.out / "checkpoints"),
+        num_train_epochs=config.epochs,
+        per_device_train_batch_size=config.batch_size,
+        learning_rate=config.lr,
+        warmup_steps=0.1,
+        batch_sampler=BatchSamplers.NO_DUPLICATES,
+        multi_dataset_batch_sampler=MultiDatasetBatchSamplers.ROUND_ROBIN,
+        eval_strategy=strategy if evaluator else "no",
+        eval_steps=config.eval_steps,
+        save_strategy="no",
+        logging_steps=10,
+        report_to="none",
+        seed=config.seed,
+        disable_tqdm=not config.progress,
+        dataloader_pin_memory=has_accelerator(),
+    )
+    train_dataset = DatasetDict(datasets) if len(datasets) > 1 else datasets[PREFERENCES]
+    train_loss = loss if len(loss) > 1 else loss[PREFERENCES]
+    logger = RewardStatsLogger(rankpo)
+    trainer = SentenceTransformerTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_dataset,
+        loss=train_loss,
+        evaluator=evaluator,
+        callbacks=[logger],
+    )
+    started = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - started
+    model.save(str(config.out))
+    history = list(trainer.state.log_history)
+    examples = sum(len(d) for d in datasets.values())
+    return TrainResult(
+        out=config.out,
+        examples=round(examples * config.epochs),
+        steps=trainer.state.global_step,
+        seconds=seconds,
+        best_metric=None,
+        history=history,
+    )
+
+
+def preference_texts(preferences: Any, jobs: Any, candidates: Any) -> dict[str, list[str]]:
+    """Id-based preference rows -> query/chosen/rejected texts."""
+    job_text = dict(jobs.select("job_id", "text").iter_rows())
+    text = dict(candidates.select("candidate_id", "text").iter_rows())
+    rows = preferences.select("job_id", "chosen", "rejected").iter_rows()
+    triples = [(job_text[j], text[c], text[r]) for j, c, r in rows]
+    return {
+        "query": [t[0] for t in triples],
+        "chosen": [t[1] for t in triples],
+        "rejected": [t[2] for t in triples],
+    }
