@@ -1,4 +1,4 @@
-"""Two-stage training job (stage 1 now; stage 2, RankPO, comes with its own issue).
+"""Two-stage training job: stage 1 contrastive with mining, stage 2 RankPO with retention.
 
 Usage:
     python pipelines/train_two_stage.py --out runs/stage1 --candidates 10000 --jobs 500 \\
@@ -8,9 +8,11 @@ Usage:
 
 Steps, each writing under --out: synth (or --data DIR with jobs/candidates parquet) -> label
 -> split held-out jobs (never trained on) -> random negatives -> train stage 1 -> index and
-mine hard negatives with the stage-1 model -> train again from the stage-1 model -> evaluate
-BM25, the zero-shot model and both stage-1 models on the held-out jobs against full indexes.
-Prints a metrics table and writes `results.json`.
+mine hard negatives with the stage-1 model -> train again from the stage-1 model -> judge
+pairs from the stage-1 top-100 (synthetic judge) -> RankPO plain and with retention ->
+evaluate BM25, zero-shot, stage-1 and stage-2 models on the held-out jobs against full
+indexes (nDCG@20 etc., and alignment on held-out preference pairs). Prints a metrics table
+and writes `results.json`. `--no-stage2` stops after stage 1.
 """
 
 from __future__ import annotations
@@ -46,6 +48,13 @@ class TwoStageConfig:
     mining_range: tuple[int, int] = (0, 100)
     mining_num: int = 10
     k: int = 20
+    stage2: bool = True
+    """Also run stage 2: judge pairs, RankPO plain and with retention."""
+    pairs_per_job: int = 20
+    judge_noise: float = 0.1
+    stage2_lr: float = 5e-6
+    stage2_epochs: float = 1.0
+    retention_weight: float = 1.0
     progress: bool = field(default_factory=lambda: sys.stderr.isatty())
 
 
@@ -163,8 +172,27 @@ def main(config: TwoStageConfig) -> dict:
     stage1_mined, training["stage1-mined"] = stage1(
         "stage1-mined", data.rows_with_texts(mined_rows, jobs, candidates), str(stage1_random)
     )
-    _, _, found = index_and_evaluate("stage1-mined", str(stage1_mined))
+    encoder, loaded, found = index_and_evaluate("stage1-mined", str(stage1_mined))
     metrics.update(found)
+
+    if config.stage2:
+        stage2_metrics, stage2_training = run_stage2(
+            config,
+            out,
+            jobs,
+            candidates,
+            qrels,
+            train_jobs,
+            held,
+            encoder,
+            loaded,
+            str(stage1_mined),
+            index_and_evaluate,
+            lap,
+        )
+        metrics["stage1-mined"]["alignment"] = stage2_metrics.pop("stage1-alignment")
+        metrics.update(stage2_metrics)
+        training.update(stage2_training)
 
     results = {
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
@@ -183,6 +211,110 @@ def main(config: TwoStageConfig) -> dict:
     return results
 
 
+def run_stage2(
+    config,
+    out,
+    jobs,
+    candidates,
+    qrels,
+    train_jobs,
+    held,
+    encoder,
+    loaded,
+    stage1_model,
+    index_and_evaluate,
+    lap,
+):
+    """Judge pairs from the stage-1 top-100, then RankPO plain and with retention."""
+    import numpy as np
+    import polars as pl
+
+    from jobmatch import io
+    from jobmatch.evaluation import preference_alignment
+    from jobmatch.index.lifecycle import reconstruct
+    from jobmatch.training import data
+    from jobmatch.training.evaluator import RankingEvaluator
+    from jobmatch.training.judges.sampling import draw_pairs
+    from jobmatch.training.judges.synthetic import SyntheticJudge
+    from jobmatch.training.rankpo import (
+        AlignmentEvaluator,
+        RankPOConfig,
+        preference_texts,
+        train_rankpo,
+    )
+
+    vectors = reconstruct(loaded.index, np.arange(loaded.rows))
+    pairs = draw_pairs(
+        encoder,
+        jobs,
+        candidates,
+        pairs_per_job=config.pairs_per_job,
+        seed=config.seed,
+        corpus=vectors,
+    )
+    judgements = SyntheticJudge(jobs, candidates, noise=config.judge_noise, seed=config.seed).judge(
+        pairs
+    )
+    rows = [
+        (p.job_id, *((p.a_id, p.b_id) if j.preferred == "A" else (p.b_id, p.a_id)), j.confidence)
+        for p, j in zip(pairs, judgements, strict=True)
+        if j is not None
+    ]
+    preferences = pl.DataFrame(
+        rows, schema=["job_id", "chosen", "rejected", "confidence"], orient="row"
+    )
+    io.write_table(preferences, out / "preferences.parquet")
+    held_ids = held["job_id"].implode()
+    train_prefs = preferences.filter(~pl.col("job_id").is_in(held_ids))
+    held_prefs = preferences.filter(pl.col("job_id").is_in(held_ids))
+    lap("judge")
+
+    def alignment_of(enc, index):
+        return preference_alignment(index, enc, held, held_prefs)[0]
+
+    metrics = {"stage1-alignment": alignment_of(encoder, loaded)}
+    training = {}
+    texts = preference_texts(held_prefs, jobs, candidates)
+    evaluators = [
+        AlignmentEvaluator(texts["query"], texts["chosen"], texts["rejected"]),
+        RankingEvaluator(held, candidates, qrels, seed=config.seed),
+    ]
+    random_rows = data.random_negatives(
+        train_jobs, candidates, qrels, num=config.negatives, seed=config.seed + 1
+    )
+    retention = data.contrastive_examples(
+        data.rows_with_texts(random_rows, jobs, candidates),
+        negatives=config.negatives,
+        seed=config.seed,
+    )
+    for name, weight in (("rankpo", 0.0), ("rankpo-retention", config.retention_weight)):
+        result = train_rankpo(
+            RankPOConfig(
+                out=out / name,
+                model=stage1_model,
+                epochs=config.stage2_epochs,
+                batch_size=config.batch_size,
+                lr=config.stage2_lr,
+                retention_weight=weight,
+                seed=config.seed,
+                progress=config.progress,
+            ),
+            preference_texts(train_prefs, jobs, candidates),
+            retention=retention if weight > 0 else None,
+            evaluators=evaluators,
+        )
+        lap(f"train {name}")
+        training[name] = {
+            "steps": result.steps,
+            "seconds": round(result.seconds, 1),
+            "examples_per_second": round(result.examples_per_second, 2),
+        }
+        enc, index, found = index_and_evaluate(name, str(out / name))
+        found[name]["alignment"] = alignment_of(enc, index)
+        metrics.update(found)
+    return metrics, training
+
+
 @click.command(help=__doc__)
 @click.option("--out", type=click.Path(file_okay=False), required=True)
 @click.option("--data", type=click.Path(file_okay=False, exists=True), default=None)
@@ -193,6 +325,7 @@ def main(config: TwoStageConfig) -> dict:
 @click.option("--epochs", type=float, default=1.0, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--stage2/--no-stage2", default=True, show_default=True)
 def cli(
     out: str,
     data: str | None,
@@ -203,6 +336,7 @@ def cli(
     epochs: float,
     batch_size: int,
     seed: int,
+    stage2: bool,
 ) -> None:
     config = TwoStageConfig(
         out=Path(out),
@@ -214,12 +348,16 @@ def cli(
         epochs=epochs,
         batch_size=batch_size,
         seed=seed,
+        stage2=stage2,
     )
     results = main(config)
-    columns = ["ndcg@20", "recall@20", "mrr@20", "map@20", "ndcg_paper@20"]
-    click.echo(f"{'system':<16}" + "".join(f"{c:>15}" for c in columns))
+    columns = ["ndcg@20", "recall@20", "mrr@20", "map@20", "ndcg_paper@20", "alignment"]
+    click.echo(f"{'system':<18}" + "".join(f"{c:>15}" for c in columns))
     for system, values in results["metrics"].items():
-        click.echo(f"{system:<16}" + "".join(f"{values[c]:>15.4f}" for c in columns))
+        cells = (values.get(c) for c in columns)
+        click.echo(
+            f"{system:<18}" + "".join(f"{'-':>15}" if v is None else f"{v:>15.4f}" for v in cells)
+        )
 
 
 if __name__ == "__main__":
