@@ -326,6 +326,8 @@ def run_stage2(
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--stage2/--no-stage2", default=True, show_default=True)
+@click.option("--max-positives", type=int, default=4, show_default=True)
+@click.option("--pairs-per-job", type=int, default=20, show_default=True)
 def cli(
     out: str,
     data: str | None,
@@ -337,6 +339,8 @@ def cli(
     batch_size: int,
     seed: int,
     stage2: bool,
+    max_positives: int,
+    pairs_per_job: int,
 ) -> None:
     config = TwoStageConfig(
         out=Path(out),
@@ -349,6 +353,8 @@ def cli(
         batch_size=batch_size,
         seed=seed,
         stage2=stage2,
+        max_positives=max_positives,
+        pairs_per_job=pairs_per_job,
     )
     results = main(config)
     columns = ["ndcg@20", "recall@20", "mrr@20", "map@20", "ndcg_paper@20", "alignment"]

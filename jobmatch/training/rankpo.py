@@ -163,7 +163,8 @@ def train_rankpo(
     datasets = {PREFERENCES: Dataset.from_dict(columns)}
     loss: dict[str, torch.nn.Module] = {PREFERENCES: rankpo}
     if retention is not None and config.retention_weight > 0:
-        datasets[RETENTION] = Dataset.from_dict(retention)
+        # as many retention rows as preference rows, so round robin alternates 1:1 to the end
+        datasets[RETENTION] = Dataset.from_dict(_cycled(retention, len(columns["query"])))
         contrastive = losses.MultipleNegativesRankingLoss(
             model, scale=1.0 / config.retention_temperature
         )
@@ -225,3 +226,9 @@ def preference_texts(preferences: Any, jobs: Any, candidates: Any) -> dict[str, 
         "chosen": [t[1] for t in triples],
         "rejected": [t[2] for t in triples],
     }
+
+
+def _cycled(columns: dict[str, list[str]], rows: int) -> dict[str, list[str]]:
+    """Repeat the rows of a column dict until it has `rows` rows."""
+    have = len(next(iter(columns.values())))
+    return {name: [values[i % have] for i in range(rows)] for name, values in columns.items()}
