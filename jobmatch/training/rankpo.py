@@ -182,7 +182,7 @@ def train_rankpo(
         eval_strategy=strategy if evaluator else "no",
         eval_steps=config.eval_steps,
         save_strategy="no",
-        logging_steps=10,
+        logging_steps=max(1, min(10, len(columns["query"]) // config.batch_size // 2)),
         report_to="none",
         seed=config.seed,
         disable_tqdm=not config.progress,
