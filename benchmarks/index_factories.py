@@ -42,12 +42,27 @@ DEFAULT_FACTORIES = (
     "IVF4096,PQ48x4fs",
     "IVF4096,PQ48x4fsr",
     "IVF4096,PQ48x4fsr,Refine(SQ8)",
+    "IVF4096,PQ96x4fsr,Refine(SQ8)",
 )
 EF_SWEEP = (16, 32, 64, 128, 256)
 NPROBE_SWEEP = (1, 2, 4, 8, 16, 32, 64, 128)
-K_FACTOR_SWEEP = (1, 2, 4, 8, 16)
+K_FACTOR_SWEEP = (1, 2, 4, 8, 16, 32, 64)
 REPEATS = 3
 """Batched searches are timed this many times and the best kept: the machine is shared."""
+NOTES = [
+    "Vectors are generated, not model embeddings; see parameters.data.",
+    "The machine may be shared: each timing carries other_processes_cpu_share (share of all "
+    "cores used by other processes meanwhile) and waited_for_quiet_s. Under contention QPS and "
+    "build times are lower bounds for an idle machine; recall and bytes/vector are unaffected.",
+    "qps_batched: best of 3 searches of all queries in one call. qps_single: one pass over the "
+    "first single_queries queries, one search call each.",
+    "HNSW32 uses faiss's default efConstruction (40) and is built on all n vectors.",
+    "IVF4096,PQ48x4fs (codes not residual to the coarse centroid) is measured to show why "
+    "choose_factory uses PQ...x4fsr.",
+    "faiss 1.15 takes its BLAS path only when nq*d >= 128000 (distance_compute_blas_threshold), "
+    "i.e. >= 334 queries at d=384; faiss-cpu links its own OpenBLAS, numpy scipy-openblas, so the "
+    "sgemm share compares two BLAS builds.",
+]
 
 
 @dataclass
@@ -107,6 +122,7 @@ def main(config: Config) -> dict[str, Any]:
             "metric": "inner product (cosine)",
             "threads": faiss.omp_get_max_threads(),
         },
+        "notes": NOTES,
         "results": [],
     }
     print(f"generating {config.n:,} x {config.dimension} vectors", flush=True)
