@@ -248,3 +248,10 @@ def test_search_parameters_rejects_keys_the_index_ignores(data, built) -> None:
         search_parameters(_index("HNSW32", xb, built), {"nprobe": 4})
     with pytest.raises(ValueError, match="nrpobe"):
         search_parameters(_index("Flat", xb, built), {"nrpobe": 4})
+
+
+@pytest.mark.parametrize("factory", RECALL_FACTORIES)
+def test_estimated_bytes_matches_serialised_size(factory: str, data, built) -> None:
+    xb, _, _ = data
+    actual = faiss.serialize_index(_index(factory, xb, built)).nbytes
+    assert estimated_bytes(factory, N, D) == pytest.approx(actual, rel=0.1)
