@@ -23,6 +23,7 @@ from jobmatch.cli_options import (
 from jobmatch.cli_options import show_progress as _show_progress
 from jobmatch.cli_options import status as _status
 from jobmatch.cli_options import waiting as _waiting
+from jobmatch.cli_serve import serve
 from jobmatch.cli_training import judge, mine_negatives, train
 
 
@@ -428,19 +429,9 @@ def index_info(index_dir: str) -> None:
 
 def _open_index(index_dir: str, model: str | None, *, allow_model_mismatch: bool = False):
     """Load the encoder (default: the index's own model) and the index, checked against it."""
-    from jobmatch.encoder import load_encoder
-    from jobmatch.errors import IndexStoreError
-    from jobmatch.index import load_index, read_manifest
+    from jobmatch.search import open_index
 
-    manifest = read_manifest(index_dir)
-    encoder = load_encoder(model or manifest.model)
-    if encoder.dimension != manifest.dimension:
-        raise IndexStoreError(
-            f"{index_dir}: index vectors are {manifest.dimension}-d but model {encoder.name!r} "
-            f"makes {encoder.dimension}-d embeddings"
-        )
-    fingerprint = None if allow_model_mismatch else encoder.fingerprint
-    return encoder, load_index(index_dir, fingerprint=fingerprint)
+    return open_index(index_dir, model, allow_model_mismatch=allow_model_mismatch)
 
 
 @main.command()
@@ -531,20 +522,13 @@ def query(
       jobmatch query --index indexes/demo --text "NLP researcher" \\
           --filter country=Germany --filter "seniority>=senior" --filter areas~nlp
     """
-    import polars as pl
-
-    from jobmatch import io, schema
+    from jobmatch import io
     from jobmatch.rules import load_rules
-    from jobmatch.search import search
+    from jobmatch.search import search, text_jobs
 
     if bool(texts) == bool(jobs_path):
         raise click.UsageError("give either --text (one or more) or --jobs")
-    if jobs_path:
-        jobs = io.read_table(jobs_path, "jobs")
-    else:
-        jobs = pl.DataFrame(
-            {schema.JOB_ID: [f"q{i + 1}" for i in range(len(texts))], schema.TEXT: list(texts)}
-        )
+    jobs = io.read_table(jobs_path, "jobs") if jobs_path else text_jobs(texts)
     from jobmatch.index.filters import parse_filter
 
     parsed = [parse_filter(expression) for expression in filters]
@@ -857,6 +841,7 @@ def demo(
 main.add_command(mine_negatives)
 main.add_command(train)
 main.add_command(judge)
+main.add_command(serve)
 
 if __name__ == "__main__":
     main()

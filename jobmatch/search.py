@@ -3,18 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from jobmatch import schema
-from jobmatch.encoder import Encoder
+from jobmatch.encoder import Encoder, load_encoder
 from jobmatch.errors import IndexStoreError
-from jobmatch.index import LoadedIndex, ann
+from jobmatch.index import LoadedIndex, ann, load_index, read_manifest
 from jobmatch.index.filters import Filter, filter_mask
 from jobmatch.rules import RuleSet, explain_pair
 
 _ROW = "_row"
+
+
+def open_index(
+    index_dir: str | Path,
+    model: str | None = None,
+    *,
+    encoder: Encoder | None = None,
+    allow_model_mismatch: bool = False,
+) -> tuple[Encoder, LoadedIndex]:
+    """Load the encoder (default: the index's own model) and the index, checked against it.
+
+    Pass an already loaded `encoder` to (re)load only the index with that model.
+    """
+    manifest = read_manifest(index_dir)
+    if encoder is None:
+        encoder = load_encoder(model or manifest.model)
+    if encoder.dimension != manifest.dimension:
+        raise IndexStoreError(
+            f"{index_dir}: index vectors are {manifest.dimension}-d but model {encoder.name!r} "
+            f"makes {encoder.dimension}-d embeddings"
+        )
+    fingerprint = None if allow_model_mismatch else encoder.fingerprint
+    return encoder, load_index(index_dir, fingerprint=fingerprint)
+
+
+def text_jobs(texts: Sequence[str]) -> pl.DataFrame:
+    """A jobs frame for bare job texts: job_id q1, q2, ... in the given order."""
+    return pl.DataFrame(
+        {schema.JOB_ID: [f"q{i + 1}" for i in range(len(texts))], schema.TEXT: list(texts)},
+        schema={schema.JOB_ID: pl.String, schema.TEXT: pl.String},
+    )
 
 
 def retrieve(
