@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from jobmatch import io
 from jobmatch.index import load_index, verify_index
@@ -60,46 +59,6 @@ def test_index_corpus_builds_then_upserts_only_changes(tmp_path: Path, tiny_mode
     assert str(second).startswith("updated: added 50, updated 1, removed 2, unchanged 297")
 
 
-def test_train_two_stage_stage1_steps(tmp_path: Path, tiny_model_dir) -> None:
-    pipeline = load_pipeline("train_two_stage")
-    config = pipeline.TwoStageConfig(
-        out=tmp_path / "run",
-        candidates=300,
-        jobs=30,
-        held_out=6,
-        model=str(tiny_model_dir),
-        batch_size=8,
-        negatives=2,
-        mining_range=(0, 30),
-        mining_num=4,
-        progress=False,
-    )
-    results = pipeline.main(config)
-    assert list(results["metrics"]) == [
-        "zero-shot",
-        "bm25",
-        "stage1-random",
-        "stage1-mined",
-        "rankpo",
-        "rankpo-retention",
-    ]
-    for system in ("stage1-mined", "rankpo", "rankpo-retention"):
-        assert 0.0 <= results["metrics"][system]["alignment"] <= 1.0
-    prefs = pl.read_parquet(tmp_path / "run" / "preferences.parquet")
-    assert prefs.height > 0 and (prefs["chosen"] != prefs["rejected"]).all()
-    for values in results["metrics"].values():
-        assert values["queries"] + values["skipped_no_relevant"] == 6
-        assert 0.0 <= values["ndcg@20"] <= 1.0
-    assert results["training"]["stage1-mined"]["examples"] > 0
-    assert (tmp_path / "run" / "stage1-mined" / "modules.json").is_file()
-    held = set(pl.read_parquet(tmp_path / "run" / "heldout_jobs.parquet")["job_id"])
-    mined = [
-        json.loads(line) for line in (tmp_path / "run" / "mined.jsonl").read_text().splitlines()
-    ]
-    assert mined and not {row["job_id"] for row in mined} & held  # held-out jobs never trained on
-
-
-@pytest.mark.slow
 def test_train_two_stage_runs_every_step(tmp_path: Path, tiny_model_dir) -> None:
     pipeline = load_pipeline("train_two_stage")
     config = pipeline.TwoStageConfig(
