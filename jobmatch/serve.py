@@ -152,19 +152,21 @@ class MatchRequest(BaseModel):
         given = [name for name in ("text", "texts", "jobs") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of text, texts or jobs (got {given or 'none'})")
-        if self.jobs is not None:
-            ids = [job.job_id for job in self.jobs if job.job_id is not None]
-            if len(ids) != len(set(ids)):
-                raise ValueError("jobs: job_id values must be unique")
+        if self.jobs is not None and len(set(self.job_ids())) != len(self.jobs):
+            raise ValueError("jobs: job_id values must be unique (a missing one is q<position>)")
         return self
+
+    def job_ids(self) -> list[str]:
+        """Ids of `jobs`: the given ones, else q1, q2, ... by position (as for `texts`)."""
+        return [job.job_id or f"q{i + 1}" for i, job in enumerate(self.jobs or [])]
 
     def jobs_frame(self) -> pl.DataFrame:
         """The request as a jobs table for `search`: job_id, text and any structured fields."""
         if self.jobs is None:
             return text_jobs([self.text] if self.text is not None else self.texts or [])
         rows = [
-            {**job.model_dump(), schema.JOB_ID: job.job_id or f"q{i + 1}"}
-            for i, job in enumerate(self.jobs)
+            {**job.model_dump(), schema.JOB_ID: job_id}
+            for job, job_id in zip(self.jobs, self.job_ids(), strict=True)
         ]
         return pl.DataFrame(
             rows,

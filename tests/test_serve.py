@@ -198,6 +198,11 @@ def _explanations(results: list[dict]) -> list[str]:
             ["body"],
             "job_id values must be unique",
         ),
+        (
+            {"jobs": [{"text": "x"}, {"text": "y", "job_id": "q1"}]},
+            ["body"],
+            "job_id values must be unique",
+        ),
     ],
 )
 def test_invalid_input_is_422_naming_the_field(
