@@ -16,9 +16,12 @@ from jobmatch.cli_options import (
     INPUT_FILE,
     TABLE_TYPES,
     JobmatchGroup,
+    backend_options,
     model_option,
     progress_option,
+    resolve_backend,
     wait_option,
+    warn_if_incompatible,
 )
 from jobmatch.cli_options import show_progress as _show_progress
 from jobmatch.cli_options import status as _status
@@ -198,6 +201,7 @@ def index() -> None:
     " or auto (by corpus size).",
 )
 @model_option()
+@backend_options()
 @click.option(
     "--save-embeddings",
     type=click.Path(file_okay=False),
@@ -229,6 +233,8 @@ def index_build(
     index_dir: str,
     factory: str,
     model: str | None,
+    backend: str | None,
+    quantize: str | None,
     save_embeddings: str | None,
     resume: bool,
     id_col: str | None,
@@ -257,6 +263,7 @@ def index_build(
 
     if bool(inputs) == bool(embeddings_dir):
         raise click.UsageError("give either --input (one or more) or --embeddings")
+    backend, quantize = resolve_backend(backend, quantize)
     config = BuildConfig(
         factory=factory,
         chunk_rows=chunk_rows,
@@ -275,7 +282,7 @@ def index_build(
     else:
         rows = validate_inputs(inputs, "candidates", id_col=id_col, text_col=text_col)
         _status(f"validated {rows} candidates")
-        encoder = load_encoder(model)
+        encoder = load_encoder(model, backend=backend, quantize=quantize)
         manifest = build_index(list(inputs), index_dir, encoder, config, on_wait=_waiting)
     elapsed = time.perf_counter() - started
     _status(
@@ -303,6 +310,7 @@ def index_build(
 @click.option("--text-col", default=None, help="Text column of the input, if not text.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @model_option("Model; default: the index's own (must match its fingerprint).")
+@backend_options()
 @wait_option()
 @progress_option()
 def index_add(
@@ -313,6 +321,8 @@ def index_add(
     text_col: str | None,
     batch_size: int,
     model: str | None,
+    backend: str | None,
+    quantize: str | None,
     wait: bool,
     progress: bool | None,
 ) -> None:
@@ -330,7 +340,10 @@ def index_add(
     from jobmatch.index.lifecycle import upsert
 
     validate_inputs(inputs, "candidates", id_col=id_col, text_col=text_col)
-    encoder = load_encoder(model or read_manifest(index_dir).model)
+    manifest = read_manifest(index_dir)
+    backend, quantize = resolve_backend(backend, quantize, manifest)
+    encoder = load_encoder(model or manifest.model, backend=backend, quantize=quantize)
+    warn_if_incompatible(manifest, encoder)
     summary = upsert(
         index_dir,
         list(inputs),
@@ -427,11 +440,24 @@ def index_info(index_dir: str) -> None:
 # --------------------------------------------------------------------------- query
 
 
-def _open_index(index_dir: str, model: str | None, *, allow_model_mismatch: bool = False):
+def _open_index(
+    index_dir: str,
+    model: str | None,
+    *,
+    backend: str | None = None,
+    quantize: str | None = None,
+    allow_model_mismatch: bool = False,
+):
     """Load the encoder (default: the index's own model) and the index, checked against it."""
+    from jobmatch.encoder import load_encoder
+    from jobmatch.index import read_manifest
     from jobmatch.search import open_index
 
-    return open_index(index_dir, model, allow_model_mismatch=allow_model_mismatch)
+    manifest = read_manifest(index_dir)
+    backend, quantize = resolve_backend(backend, quantize, manifest)
+    encoder = load_encoder(model or manifest.model, backend=backend, quantize=quantize)
+    warn_if_incompatible(manifest, encoder)
+    return open_index(index_dir, encoder=encoder, allow_model_mismatch=allow_model_mismatch)
 
 
 @main.command()
@@ -468,6 +494,7 @@ def _open_index(index_dir: str, model: str | None, *, allow_model_mismatch: bool
 )
 @click.option("--with-text", is_flag=True, help="Include candidate texts in the output.")
 @model_option("Query model; default: the model recorded in the index.")
+@backend_options()
 @click.option(
     "--filter",
     "filters",
@@ -503,6 +530,8 @@ def query(
     out_path: str,
     with_text: bool,
     model: str | None,
+    backend: str | None,
+    quantize: str | None,
     filters: tuple[str, ...],
     nprobe: int | None,
     ef_search: int | None,
@@ -538,7 +567,13 @@ def query(
         if value is not None
     }
     rule_set = load_rules(rules_path) if explain else None
-    encoder, loaded = _open_index(index_dir, model, allow_model_mismatch=allow_model_mismatch)
+    encoder, loaded = _open_index(
+        index_dir,
+        model,
+        backend=backend,
+        quantize=quantize,
+        allow_model_mismatch=allow_model_mismatch,
+    )
     hits = search(
         loaded,
         encoder,
@@ -603,6 +638,7 @@ def format_table(frame) -> str:
     help="Also report alignment with these judge preferences (pairs of the given jobs).",
 )
 @model_option("Query model; default: the model recorded in the index.")
+@backend_options()
 @progress_option()
 def evaluate(
     index_dir: str,
@@ -613,6 +649,8 @@ def evaluate(
     as_json: bool,
     preferences_path: str | None,
     model: str | None,
+    backend: str | None,
+    quantize: str | None,
     progress: bool | None,
 ) -> None:
     """Score retrieval against graded qrels: nDCG@k, Recall@k, MRR@k, MAP@k, paper nDCG.
@@ -630,7 +668,7 @@ def evaluate(
 
     jobs = io.read_table(jobs_path, "jobs")
     qrels = io.read_table(qrels_path, "qrels")
-    encoder, loaded = _open_index(index_dir, model)
+    encoder, loaded = _open_index(index_dir, model, backend=backend, quantize=quantize)
     reports = run_evaluation(
         loaded,
         encoder,

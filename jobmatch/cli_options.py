@@ -75,3 +75,51 @@ def waiting() -> None:
 
 def show_progress(flag: bool | None) -> bool:
     return sys.stderr.isatty() if flag is None else flag
+
+
+def backend_options():
+    """`--backend` and `--quantize`; None means the index's own (where there is one) or torch."""
+    from jobmatch.backends.spec import BACKEND_ENV, BACKENDS, QUANTIZATIONS, QUANTIZE_ENV
+
+    backend = click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        envvar=BACKEND_ENV,
+        default=None,
+        help="Encoding runtime: torch, onnx (ONNX Runtime) or openvino; the first use exports "
+        "the model and caches it. Default: the index's backend, else torch. "
+        f"Env: {BACKEND_ENV}.",
+    )
+    quantize = click.option(
+        "--quantize",
+        type=click.Choice(QUANTIZATIONS),
+        envvar=QUANTIZE_ENV,
+        default=None,
+        help="Reduced precision: int8 (onnx, openvino) or bf16 (openvino). Default: the "
+        f"index's, else none. Env: {QUANTIZE_ENV}.",
+    )
+    return lambda command: backend(quantize(command))
+
+
+def resolve_backend(
+    backend: str | None, quantize: str | None, manifest: Any = None
+) -> tuple[str, str]:
+    """Fill unset options from the index manifest (if any), else torch/none; check the pair."""
+    from jobmatch.backends.spec import check_backend
+
+    backend = backend or getattr(manifest, "backend", None) or "torch"
+    quantize = quantize or getattr(manifest, "quantize", None) or "none"
+    try:
+        check_backend(backend, quantize)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    return backend, quantize
+
+
+def warn_if_incompatible(manifest: Any, encoder: Any) -> None:
+    """One stderr line when the encoder's backend/quantisation differs from the index's."""
+    from jobmatch.backends.spec import compatibility
+
+    note = compatibility(manifest.backend, manifest.quantize, encoder.backend, encoder.quantize)
+    if note:
+        status(f"warning: {note}")

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import click
 
-from jobmatch.cli_options import INPUT_FILE, model_option, progress_option
+from jobmatch.cli_options import (
+    INPUT_FILE,
+    backend_options,
+    model_option,
+    progress_option,
+    resolve_backend,
+)
 from jobmatch.cli_options import show_progress as _show_progress
 from jobmatch.cli_options import status as _status
 
@@ -27,6 +33,7 @@ def _read_labelled(jobs_path: str, candidates_path: str, qrels_path: str):
 
 @click.command("mine-negatives")
 @model_option("Model that ranks the candidates (the current stage-1 model).")
+@backend_options()
 @click.option("--jobs", "jobs_path", type=INPUT_FILE, required=True)
 @click.option("--candidates", "candidates_path", type=INPUT_FILE, required=True)
 @click.option("--qrels", "qrels_path", type=INPUT_FILE, required=True)
@@ -71,6 +78,8 @@ def _read_labelled(jobs_path: str, candidates_path: str, qrels_path: str):
 @progress_option()
 def mine_negatives(
     model,
+    backend,
+    quantize,
     jobs_path,
     candidates_path,
     qrels_path,
@@ -111,7 +120,8 @@ def mine_negatives(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     jobs, candidates, qrels = _read_labelled(jobs_path, candidates_path, qrels_path)
-    encoder = load_encoder(model)
+    backend, quantize = resolve_backend(backend, quantize)
+    encoder = load_encoder(model, backend=backend, quantize=quantize)
     rows = mine_negatives(
         encoder, jobs, candidates, qrels, config, progress=_show_progress(progress)
     )
@@ -541,6 +551,7 @@ JUDGE_CHUNK = 64  # pairs per judge call: progress updates without starving LLM 
     "--candidates", "candidates_path", type=INPUT_FILE, required=True, help="Candidates table."
 )
 @model_option("Stage-1 model whose top candidates per job the pairs are drawn from.")
+@backend_options()
 @click.option(
     "--judge",
     "judge_kind",
@@ -608,6 +619,8 @@ def judge(
     jobs_path,
     candidates_path,
     model,
+    backend,
+    quantize,
     judge_kind,
     pairs_per_job,
     top,
@@ -670,7 +683,8 @@ def judge(
             )
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from exc
-    encoder = load_encoder(model)
+    backend, quantize = resolve_backend(backend, quantize)
+    encoder = load_encoder(model, backend=backend, quantize=quantize)
     show = _show_progress(progress)
     pairs = draw_pairs(
         encoder, jobs, candidates, pairs_per_job=pairs_per_job, top=top, seed=seed, progress=show

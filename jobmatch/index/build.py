@@ -77,6 +77,8 @@ def build_index(
         model_fingerprint=encoder.fingerprint,
         dimension=encoder.dimension,
         chunk_rows=config.chunk_rows,
+        backend=encoder.backend,
+        quantize=encoder.quantize,
     )
     with atomic.writer_lock(folder, wait=config.wait, on_wait=on_wait):
         if isinstance(source, pl.DataFrame):
@@ -180,6 +182,8 @@ def _index_store(store: EmbeddingStore, folder: str | Path, config: BuildConfig)
             model=store.info.model,
             model_fingerprint=store.info.model_fingerprint,
             dimension=dimension,
+            backend=store.info.backend,
+            quantize=store.info.quantize,
             rows=int(index.ntotal),
             factory=factory_string,
             search_params=factory.default_search_params(factory_string),

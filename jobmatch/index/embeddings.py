@@ -31,6 +31,8 @@ class StoreInfo:
     dimension: int
     chunk_rows: int
     format_version: int = STORE_FORMAT
+    backend: str = "torch"
+    quantize: str = "none"
 
 
 class EmbeddingStore:

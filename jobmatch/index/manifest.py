@@ -30,6 +30,10 @@ class Manifest:
     factory: str = "Flat"
     metric: str = "inner_product"
     normalized: bool = True
+    backend: str = "torch"
+    """Encoding runtime of the vectors: torch, onnx or openvino (jobmatch.backends)."""
+    quantize: str = "none"
+    """none, int8 or bf16; query embeddings made differently get a warning."""
     format_version: int = FORMAT_VERSION
     created: str = ""
     updated: str = ""
