@@ -4,6 +4,7 @@ agreement with torch fp32 and nDCG@20 retention on a synthetic evaluation.
 Usage:
     python benchmarks/encode.py                          # bundled all-MiniLM-L6-v2, 2,000 docs
     python benchmarks/encode.py --candidates 500 --variants torch onnx-int8 openvino-int8
+    python benchmarks/encode.py --readme README.md       # only regenerate the README table
 
 For each variant (torch, onnx, onnx-int8, openvino, openvino-int8, openvino-bf16) the same
 seeded synthetic candidates are encoded with the same batch size and length-sorted batches,
@@ -53,6 +54,9 @@ class Config:
     variants: tuple[str, ...] = field(default=VARIANTS, metadata={"help": "variants to run"})
     out: Path = field(
         default=ROOT / "benchmarks" / "results" / "encode.json", metadata={"help": "JSON out"}
+    )
+    readme: str = field(
+        default="", metadata={"help": "with a README path: only rewrite its table from --out"}
     )
 
 
@@ -172,6 +176,35 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def markdown_table(report: dict[str, Any]) -> str:
+    """The README's encoding table, generated from a results JSON (no hand-typed numbers)."""
+    lines = [
+        "| variant | docs/s | tokens/s | speed-up | cosine vs torch (mean / min) "
+        "| nDCG@20 | retention | others' CPU share |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["results"]:
+        best = min(r["passes"], key=lambda p: p["seconds"])
+        lines.append(
+            f"| {r['variant']} | {r['docs_per_s']:.1f} | {r['tokens_per_s']:,.0f} "
+            f"| {r['speedup_vs_torch']:.2f}x | {r['cosine_vs_torch_mean']:.4f} / "
+            f"{r['cosine_vs_torch_min']:.4f} | {r['ndcg@20']:.4f} | {r['ndcg_retention']:.2%} "
+            f"| {best['others_cpu_share']:.0%} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(report: dict[str, Any], readme: Path) -> None:
+    """Replace the table between the encode markers of the README."""
+    start, end = "<!-- encode-table:start -->\n", "<!-- encode-table:end -->"
+    text = readme.read_text("utf-8")
+    head, _, rest = text.partition(start)
+    _, found, tail = rest.partition(end)
+    if not found:
+        raise SystemExit(f"{readme}: no {start.strip()} ... {end} block")
+    readme.write_text(head + start + markdown_table(report) + end + tail, "utf-8")
+
+
 def count_tokens(model: Any, texts: list[str], batch_size: int) -> int:
     """Tokens the transformer sees (after truncation), padding excluded."""
     return sum(
@@ -238,4 +271,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    options = parse_args()
+    if options.readme:
+        update_readme(json.loads(options.out.read_text()), Path(options.readme))
+    else:
+        main(options)
