@@ -57,7 +57,7 @@ def timed(args: list[str], env: dict[str, str]) -> dict[str, float]:
     return {"seconds": round(wall, 2), "peak_rss_mib": round(rss_kib / 1024, 1)}
 
 
-def write_store(folder: Path, n: int, chunk_rows: int) -> None:
+def write_store(folder: Path, n: int, chunk_rows: int, dimension: int = 384) -> None:
     """An embedding store of `n` generated vectors with ids and no other metadata."""
     import numpy as np
     import polars as pl
@@ -68,15 +68,15 @@ def write_store(folder: Path, n: int, chunk_rows: int) -> None:
     from jobmatch.index.embeddings import EmbeddingStore, StoreInfo
 
     info = StoreInfo(
-        model="generated:low-rank-384",
+        model=f"generated:low-rank-{dimension}",
         model_fingerprint="generated",
-        dimension=384,
+        dimension=dimension,
         chunk_rows=chunk_rows,
     )
     store = EmbeddingStore.create(folder, info, resume=False)
     for part, start in enumerate(range(0, n, chunk_rows)):
         rows = min(chunk_rows, n - start)
-        vectors = low_rank_vectors(rows, seed=10_000 + part)
+        vectors = low_rank_vectors(rows, dimension, seed=10_000 + part)
         ids = pl.DataFrame({"candidate_id": [f"v{start + i:08d}" for i in range(rows)]})
         store.write_part(part, ids, np.ascontiguousarray(vectors))
 
