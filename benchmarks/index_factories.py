@@ -83,6 +83,10 @@ class Config:
     )
     sweep: bool = field(default=True, metadata={"help": "also sweep nprobe/efSearch/k_factor"})
     seed: int = field(default=0, metadata={"help": "seed of the database sample"})
+    resume: bool = field(
+        default=False,
+        metadata={"help": "keep the factories already in --out (same n, d, data) and run the rest"},
+    )
     quiet_wait: int = field(
         default=180,
         metadata={"help": "seconds to wait, before each factory, for other processes to go idle"},
@@ -135,6 +139,14 @@ def main(config: Config) -> dict[str, Any]:
     )
     report["parameters"]["generate_s"] = round(time.perf_counter() - started, 1)
 
+    done = _resumable(config, report["parameters"]) if config.resume else []
+    if done:
+        report["results"] = done
+        report["notes"] = [
+            *NOTES,
+            f"Resumed: rows of {[r['factory'] for r in done]} come from "
+            "an earlier run on the same data; each row has its own CPU figures.",
+        ]
     wait_for_quiet(config.quiet_wait)
     meter = CpuMeter()
     report["sgemm"] = measure_sgemm(xq, xb)
@@ -143,6 +155,8 @@ def main(config: Config) -> dict[str, Any]:
     report["exact_search"]["other_processes_cpu_share"] = meter.others_share()
 
     for factory in config.factories:
+        if any(r["factory"] == factory for r in done):
+            continue
         print(f"--- {factory}", flush=True)
         waited = wait_for_quiet(config.quiet_wait)
         meter = CpuMeter()
@@ -164,6 +178,18 @@ def main(config: Config) -> dict[str, Any]:
         gc.collect()
     plot(report, config.plot)
     return report
+
+
+def _resumable(config: Config, parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of an earlier report at `config.out` measured on the same data and queries."""
+    if not config.out.exists():
+        return []
+    earlier = json.loads(config.out.read_text())
+    same = ("n", "queries", "single_queries", "k", "dimension", "rank", "noise", "seed", "sweep")
+    if any(earlier.get("parameters", {}).get(key) != parameters[key] for key in same):
+        print(f"{config.out}: different parameters, not resuming", flush=True)
+        return []
+    return [r for r in earlier.get("results", []) if r["factory"] in config.factories]
 
 
 def machine_info() -> dict[str, Any]:

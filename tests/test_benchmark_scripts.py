@@ -27,3 +27,33 @@ def test_query_benchmark(tmp_path: Path, tiny_model_dir: Path) -> None:
     assert 0 < figures["single"]["p50_ms"] <= figures["single"]["p99_ms"]
     assert figures["batch"]["hits"] == 8 * 20
     assert figures["help"]["best_s"] > 0
+
+
+def test_report_regenerates_only_marked_blocks(tmp_path: Path) -> None:
+    import report
+
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "query.json").write_text(
+        json.dumps(
+            {
+                "index": {"n": 600, "factory": "Flat", "index_type": "IndexFlatIP",
+                          "search_params": {}, "load_s": 0.1},
+                "model": {"load_s": 1.5},
+                "parameters": {"k": 20},
+                "single": {"p50_ms": 12.5, "p99_ms": 30.25, "encode_p50_ms": 11.0,
+                           "search_p50_ms": 0.5, "search_p99_ms": 0.75},
+                "batch": {"queries": 8, "queries_per_s": 40.0},
+                "help": {"best_s": 0.18, "median_s": 0.2},
+            }
+        )
+    )  # fmt: skip
+    readme = "intro\n<!-- query-table:start -->\nstale\n<!-- query-table:end -->\noutro\n"
+    updated = report.render_readme(readme, results)
+    assert "stale" not in updated and updated.startswith("intro\n") and updated.endswith("outro\n")
+    assert "| 12.5 / 30.2 ms |" in updated or "| 12.5 / 30.3 ms |" in updated
+    assert "0.18 / 0.20 s" in updated
+    assert report.render_readme(updated, results) == updated  # idempotent
+    # a block whose JSON is missing stays as written
+    other = "<!-- encode-table:start -->\nkept\n<!-- encode-table:end -->\n"
+    assert report.render_readme(other, results) == other

@@ -1,0 +1,264 @@
+"""Regenerate the README's benchmark tables from benchmarks/results/*.json.
+
+Usage:
+    python benchmarks/report.py            # rewrite every <!-- NAME-table:start/end --> block
+    python benchmarks/report.py --check    # exit 1 if the README is out of date
+
+Each table sits between `<!-- NAME-table:start -->` and `<!-- NAME-table:end -->` in README.md,
+where NAME is a results file's stem; numbers in those blocks are never typed by hand. A block
+whose JSON is missing is left as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "README.md"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+Report = dict[str, Any]
+
+
+def _table(header: list[str], align: str, rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _mib(value: float) -> str:
+    return f"{value:,.0f} MiB"
+
+
+def index_build(report: Report) -> str:
+    """Streaming `jobmatch index build` runs, and peak RSS beyond the vectors 100k -> 1M."""
+    rows = [
+        ["from text", f"{r['n']:,}", "Flat", f"{r['seconds']:.1f} s",
+         f"{r['docs_per_second']:,.0f}", _mib(r["peak_rss_mib"]), "-", "-"]
+        for r in report["text_builds"]
+    ]  # fmt: skip
+    for r in report["store_builds"]:
+        rows.append(
+            [
+                "from store",
+                f"{r['n']:,}",
+                r["factory"],
+                f"{r['seconds']:.1f} s",
+                f"{r['n'] / r['seconds']:,.0f}",
+                _mib(r["peak_rss_mib"]),
+                _mib(r["vectors_mib"]),
+                _mib(r["peak_rss_mib"] - r["vectors_mib"]),
+            ]
+        )
+    text = _table(
+        ["build", "rows", "factory", "wall time", "rows/s", "peak RSS", "vectors", "RSS - vectors"],
+        ["---", "---:", "---", "---:", "---:", "---:", "---:", "---:"],
+        rows,
+    )
+    flat = {r["n"]: r for r in report["store_builds"] if r["factory"] == "Flat"}
+    if len(flat) >= 2:
+        small, large = flat[min(flat)], flat[max(flat)]
+        beyond = [r["peak_rss_mib"] - r["vectors_mib"] for r in (small, large)]
+        growth = beyond[1] / beyond[0] - 1
+        verdict = "met" if growth < 0.20 else "missed"
+        text += (
+            f"\nPeak RSS beyond the index's own vectors (Flat): {beyond[0]:,.0f} MiB at "
+            f"{small['n']:,} rows, {beyond[1]:,.0f} MiB at {large['n']:,} rows "
+            f"({growth:+.0%}; goal < +20%: {verdict}).\n"
+        )
+    return text
+
+
+def index_factories(report: Report) -> str:
+    """Per-factory build/size/QPS/recall on generated vectors, and the two search goals."""
+    rows = []
+    for r in report["results"]:
+        params = ", ".join(f"{k} {v}" for k, v in r.get("default_params", {}).items()) or "-"
+        rows.append(
+            [r["factory"], params, f"{r['build_s']:.1f} s", f"{r['bytes_per_vector']:,.0f}",
+             f"{r['qps_single']:,.0f}", f"{r['qps_batched']:,.0f}", f"{r['recall_at_20']:.3f}",
+             f"{r.get('other_processes_cpu_share', 0):.0%}"]
+        )  # fmt: skip
+    text = _table(
+        ["factory", "search params", "build", "bytes/vector", "QPS single", "QPS batched",
+         "recall@20", "others' CPU"],
+        ["---", "---", "---:", "---:", "---:", "---:", "---:", "---:"],
+        rows,
+    )  # fmt: skip
+    exact = next((r for r in report["results"] if r["factory"] == "Flat"), None)
+    settings = [
+        (r["factory"], s["params"], s["qps_batched"], s["recall_at_20"])
+        for r in report["results"]
+        if r["factory"] != "Flat"
+        for s in [{"params": r.get("default_params", {}), **r}, *r.get("sweep", [])]
+    ]
+    good = [s for s in settings if s[3] >= 0.95]
+    if exact and good:
+        factory, params, qps, recall = max(good, key=lambda s: s[2])
+        ratio = qps / exact["qps_batched"]
+        verdict = "met" if ratio >= 20 else f"missed by {20 / ratio:.1f}x"
+        text += (
+            f"\nFastest setting at recall@20 >= 0.95: {factory} ({params}), {qps:,.0f} QPS "
+            f"batched at recall {recall:.3f} = {ratio:.0f}x exact search (goal >= 20x: "
+            f"{verdict}).\n"
+        )
+    share = report.get("exact_search", {}).get("share_of_sgemm")
+    if share is not None:
+        sgemm = report["sgemm"]
+        verdict = "met" if share >= 0.70 else f"missed by {0.70 - share:.0%} points"
+        text += (
+            f"Exact batched search: {report['exact_search']['gflops']:.0f} GFLOP/s = "
+            f"{share:.0%} of this machine's measured sgemm rate ({sgemm['gflops']:.0f} GFLOP/s, "
+            f"{sgemm['library']}; goal >= 70%: {verdict}).\n"
+        )
+    return text
+
+
+def query(report: Report) -> str:
+    """Single-JD latency, batch throughput and CLI start time."""
+    index, single, batch = report["index"], report["single"], report["batch"]
+    rows = [
+        ["single JD, encode + search + metadata (p50 / p99)",
+         f"{single['p50_ms']:.1f} / {single['p99_ms']:.1f} ms"],
+        ["  of which encode (p50)", f"{single['encode_p50_ms']:.1f} ms"],
+        ["  of which FAISS search (p50 / p99)",
+         f"{single['search_p50_ms']:.2f} / {single['search_p99_ms']:.2f} ms"],
+        [f"batch of {batch['queries']:,} JDs", f"{batch['queries_per_s']:,.1f} JDs/s"],
+        ["model load / index load", f"{report['model']['load_s']:.1f} s / {index['load_s']:.1f} s"],
+        ["`jobmatch --help` (best / median)",
+         f"{report['help']['best_s']:.2f} / {report['help']['median_s']:.2f} s"],
+    ]  # fmt: skip
+    head = (
+        f"{index['n']:,} vectors, factory {index['factory']} ({index['index_type']}, "
+        f"{index['search_params'] or 'no search params'}), k={report['parameters']['k']}\n\n"
+    )
+    return head + _table(["measure", "value"], ["---", "---:"], rows)
+
+
+def two_stage(report: Report) -> str:
+    """Held-out metrics of each system of the two-stage pipeline."""
+    names = {
+        "bm25": "BM25",
+        "zero-shot": "zero-shot MiniLM",
+        "stage1-random": "stage 1, random negatives",
+        "stage1-mined": "stage 1, + one mining round (cluster)",
+        "rankpo": "stage 2, plain RankPO",
+        "rankpo-retention": "stage 2, RankPO + retention",
+    }
+    metrics = report.get("metrics_heldout") or report["metrics"]
+    rows = []
+    for system, values in metrics.items():
+        alignment = values.get("alignment")
+        rows.append(
+            [names.get(system, system), f"{values['ndcg@20']:.3f}", f"{values['recall@20']:.3f}",
+             f"{values['mrr@20']:.3f}", f"{values['ndcg_paper@20']:.3f}",
+             "-" if alignment is None else f"{alignment:.3f}"]
+        )  # fmt: skip
+    return _table(
+        ["system", "nDCG@20", "Recall@20", "MRR@20", "nDCG@20 (paper)", "alignment"],
+        ["---", "---:", "---:", "---:", "---:", "---:"],
+        rows,
+    )
+
+
+def rankpo_sweep(report: Report) -> str:
+    """The stage-2 trade-off: every sweep point against stage 1, the goal, reference timing."""
+    stage1 = report["stage1"]
+    rows = [["stage 1 (start and reference)", "-", "-", f"{stage1['ndcg@20']:.3f}", "100%",
+             f"{stage1['alignment']:.3f}", "-"]]  # fmt: skip
+    for p in sorted(report["points"], key=lambda p: (p["retention_weight"], p["beta"], p["lr"])):
+        variant = "RankPO" if p["retention_weight"] == 0 else "RankPO + retention"
+        rows.append(
+            [variant, f"{p['retention_weight']:g}", f"{p['lr']:.0e}", f"{p['ndcg@20']:.3f}",
+             f"{p['ndcg_retained']:.0%}", f"{p['alignment']:.3f}", f"{p['alignment_gain']:+.3f}"]
+        )  # fmt: skip
+    text = _table(
+        ["variant", "retention weight", "lr", "nDCG@20", "of stage 1", "alignment", "gain"],
+        ["---", "---:", "---:", "---:", "---:", "---:", "---:"],
+        rows,
+    )
+    met = report.get("goal_met_by", [])
+    if met:
+        best = max(met, key=lambda p: p["alignment"])
+        text += (
+            f"\nGoal (>= 90% of stage-1 nDCG@20 and >= +0.10 alignment) met by {len(met)} "
+            f"setting(s); best alignment: lr {best['lr']:.0e}, retention weight "
+            f"{best['retention_weight']:g} ({best['ndcg_retained']:.0%} nDCG, "
+            f"{best['alignment_gain']:+.3f} alignment).\n"
+        )
+    elif report["points"]:
+        best = max(report["points"], key=lambda p: p["alignment_gain"])
+        text += (
+            f"\nGoal (>= 90% of stage-1 nDCG@20 and >= +0.10 alignment) not met; largest "
+            f"alignment gain {best['alignment_gain']:+.3f} (lr {best['lr']:.0e}, retention "
+            f"weight {best['retention_weight']:g}) at {best['ndcg_retained']:.0%} of stage-1 "
+            "nDCG@20.\n"
+        )
+    timing = report.get("reference_timing")
+    if timing:
+        text += (
+            f"Training steps/s with precomputed reference scores: "
+            f"{timing['precomputed']['steps_per_s']:.3f} vs {timing['online']['steps_per_s']:.3f} "
+            f"with an online reference forward ({timing['speedup_steps_per_s']:.2f}x; "
+            f"{timing['speedup_including_precompute']:.2f}x counting the one-off precompute; "
+            f"batch {timing['batch_size']}, {timing['steps']} steps).\n"
+        )
+    return text
+
+
+def encode(report: Report) -> str:
+    from encode import markdown_table
+
+    return markdown_table(report)
+
+
+RENDERERS: dict[str, Callable[[Report], str]] = {
+    "index_build": index_build,
+    "index_factories": index_factories,
+    "query": query,
+    "two_stage": two_stage,
+    "rankpo_sweep": rankpo_sweep,
+    "encode": encode,
+}
+
+
+def render_readme(text: str, results: Path = RESULTS) -> str:
+    """README text with every known table block regenerated from its JSON."""
+    for name, render in RENDERERS.items():
+        path = results / f"{name}.json"
+        start, end = f"<!-- {name}-table:start -->\n", f"<!-- {name}-table:end -->"
+        if not path.exists() or start not in text:
+            continue
+        head, _, rest = text.partition(start)
+        _, found, tail = rest.partition(end)
+        if not found:
+            raise click.ClickException(f"README.md: {start.strip()} has no {end}")
+        text = head + start + render(json.loads(path.read_text())) + end + tail
+    return text
+
+
+@click.command(help=__doc__)
+@click.option("--check", is_flag=True, help="Only report whether README.md is up to date.")
+@click.option("--readme", type=click.Path(dir_okay=False, exists=True), default=str(README))
+def main(check: bool, readme: str) -> None:
+    path = Path(readme)
+    text = path.read_text("utf-8")
+    updated = render_readme(text)
+    if check:
+        if updated != text:
+            raise click.ClickException(f"{path} is out of date: run python benchmarks/report.py")
+        click.echo(f"{path} is up to date")
+        return
+    path.write_text(updated, "utf-8")
+    click.echo(f"updated {path}")
+
+
+if __name__ == "__main__":
+    main()
