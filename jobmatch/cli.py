@@ -225,6 +225,38 @@ def index() -> None:
     default=None,
     help="For --factory auto: vector memory above which a compressed (PQ) index is chosen.",
 )
+@click.option(
+    "--shards",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Split the index into N shards over consecutive rows, searched with merged top-k.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Encode in this process, or on a Ray cluster (pip install 'jobmatch[ray]').",
+)
+@click.option(
+    "--address",
+    default=None,
+    help="Ray cluster to join (auto, host:6379, ray://...); default: env RAY_ADDRESS, else a "
+    "local cluster for this build.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Ray encoder actors, each loading the model once.  [default: 1]",
+)
+@click.option(
+    "--gpus-per-worker",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="GPUs per Ray encoder actor (fractions share a GPU).  [default: 0, CPU]",
+)
 @wait_option()
 @progress_option()
 def index_build(
@@ -242,6 +274,11 @@ def index_build(
     batch_size: int,
     chunk_rows: int,
     memory_budget_gb: float | None,
+    shards: int,
+    engine: str,
+    address: str | None,
+    workers: int | None,
+    gpus_per_worker: float | None,
     wait: bool,
     progress: bool | None,
 ) -> None:
@@ -256,14 +293,21 @@ def index_build(
           --factory HNSW32
       jobmatch index build --input 'corpus/*.parquet' --index indexes/big \\
           --save-embeddings embeddings/big --resume        # after a killed build
+      jobmatch index build --input 'corpus/*.parquet' --index indexes/big \
+          --engine ray --address auto --workers 8 --gpus-per-worker 1 --shards 4
     """
     from jobmatch.batches import validate_inputs
-    from jobmatch.encoder import load_encoder
+    from jobmatch.encoder import default_model, load_encoder
     from jobmatch.index import BuildConfig, build_from_embeddings, build_index
 
     if bool(inputs) == bool(embeddings_dir):
         raise click.UsageError("give either --input (one or more) or --embeddings")
     backend, quantize = resolve_backend(backend, quantize)
+    ray_options = (address, workers, gpus_per_worker)
+    if engine == "local" and any(option is not None for option in ray_options):
+        raise click.UsageError("--address, --workers and --gpus-per-worker need --engine ray")
+    if engine == "ray" and embeddings_dir:
+        raise click.UsageError("--engine ray encodes --input; --embeddings needs no encoding")
     config = BuildConfig(
         factory=factory,
         chunk_rows=chunk_rows,
@@ -275,18 +319,38 @@ def index_build(
         memory_budget_bytes=int(memory_budget_gb * 2**30) if memory_budget_gb else None,
         wait=wait,
         progress=_show_progress(progress),
+        shards=shards,
     )
     started = time.perf_counter()
     if embeddings_dir:
         manifest = build_from_embeddings(embeddings_dir, index_dir, config, on_wait=_waiting)
+    elif engine == "ray":
+        from jobmatch.index.distributed import RayConfig, build_index_ray, require_ray
+
+        require_ray()
+        ray_config = RayConfig(
+            address=address, workers=workers or 1, gpus_per_worker=gpus_per_worker or 0.0
+        )
+        rows = validate_inputs(inputs, "candidates", id_col=id_col, text_col=text_col)
+        _status(f"validated {rows} candidates")
+        manifest = build_index_ray(
+            list(inputs),
+            index_dir,
+            model or default_model(),
+            config,
+            ray_config,
+            validated_rows=rows,
+            on_wait=_waiting,
+        )
     else:
         rows = validate_inputs(inputs, "candidates", id_col=id_col, text_col=text_col)
         _status(f"validated {rows} candidates")
         encoder = load_encoder(model, backend=backend, quantize=quantize)
         manifest = build_index(list(inputs), index_dir, encoder, config, on_wait=_waiting)
     elapsed = time.perf_counter() - started
+    sharded = f", {manifest.shards} shards" if manifest.shards > 1 else ""
     _status(
-        f"indexed {manifest.rows} candidates ({manifest.dimension}-d, {manifest.factory}) "
+        f"indexed {manifest.rows} candidates ({manifest.dimension}-d, {manifest.factory}{sharded}) "
         f"into {index_dir} in {elapsed:.1f}s ({manifest.rows / max(elapsed, 1e-9):.0f} docs/s)"
     )
 

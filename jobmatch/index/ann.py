@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from jobmatch.index import factory
+from jobmatch.index import factory, shards
 
 EXACT_SUBSET_MAX_ROWS = 20_000
 """Filters passing at most this many rows are answered by exact scoring of those rows."""
@@ -33,6 +33,9 @@ def search(
     """Top-k (scores, rows) per query; rows are -1 in slots beyond the allowed count."""
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     params = dict(params or {})
+    parts = shards.members(index)
+    if parts is not None:  # a sharded index: search each shard, merge the top-k lists
+        return shards.search(parts, queries, k, params=params, mask=mask)
     n = int(index.ntotal)
     if mask is None:
         depth = min(k, n)

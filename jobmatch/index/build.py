@@ -20,7 +20,7 @@ import polars as pl
 from jobmatch import schema
 from jobmatch.batches import DEFAULT_CHUNK_ROWS, Chunk, iter_chunks, rechunk
 from jobmatch.errors import IndexStoreError
-from jobmatch.index import atomic, factory, gpu
+from jobmatch.index import atomic, factory, gpu, shards
 from jobmatch.index.embeddings import EmbeddingStore, StoreInfo
 from jobmatch.index.manifest import METADATA_FILE, Manifest
 from jobmatch.index.store import finish_folder
@@ -52,8 +52,12 @@ class BuildConfig:
     wait: bool = True
     """Wait for another writer's lock instead of failing."""
     progress: bool = False
+    shards: int = 1
+    """Split the index into this many shards over consecutive rows (searched together)."""
 
     def __post_init__(self) -> None:
+        if self.shards < 1:
+            raise ValueError(f"shards must be at least 1, got {self.shards}")
         if self.chunk_rows < 1:
             raise ValueError(f"chunk_rows must be at least 1, got {self.chunk_rows}")
         if self.batch_size < 1:
@@ -166,18 +170,24 @@ def _index_store(store: EmbeddingStore, folder: str | Path, config: BuildConfig)
         raise IndexStoreError(str(exc)) from exc
     if not index.is_trained:
         train(index, store.sample(sample_size))
-    index = gpu.to_gpus(index)
+    if config.shards > rows:
+        raise IndexStoreError(f"cannot split {rows} rows into {config.shards} shards")
+    parts = [index] if config.shards == 1 else [clone(index) for _ in range(config.shards)]
+    parts = [gpu.to_gpus(part) for part in parts]
+    filler = shards.ShardFiller(parts, rows)  # one trained index, copied: same centroids
     with atomic.replace_folder(folder) as staging:
         writer = None
         with tqdm(total=rows, desc="indexing", unit="vec", disable=not config.progress) as bar:
             for frame, vectors in store.iter_parts():
-                index.add(vectors)
+                filler.add(vectors)
                 table = frame.to_arrow()
                 if writer is None:
                     writer = pq.ParquetWriter(staging / METADATA_FILE, table.schema)
                 writer.write_table(table.cast(writer.schema))
                 bar.update(len(vectors))
         writer.close()
+        parts = [gpu.to_cpu(part) for part in parts]
+        index = parts[0] if len(parts) == 1 else shards.combine(parts)
         manifest = Manifest(
             model=store.info.model,
             model_fingerprint=store.info.model_fingerprint,
@@ -188,8 +198,15 @@ def _index_store(store: EmbeddingStore, folder: str | Path, config: BuildConfig)
             factory=factory_string,
             search_params=factory.default_search_params(factory_string),
         )
-        finish_folder(staging, gpu.to_cpu(index), manifest)
+        finish_folder(staging, index, manifest)
     return manifest
+
+
+def clone(index: Any) -> Any:
+    """A copy of a (trained, empty) index."""
+    import faiss
+
+    return faiss.clone_index(index)
 
 
 def new_faiss_index(dimension: int, factory_string: str) -> Any:

@@ -21,7 +21,7 @@ import polars as pl
 from jobmatch import schema
 from jobmatch.batches import iter_chunks
 from jobmatch.errors import IndexStoreError
-from jobmatch.index import atomic
+from jobmatch.index import atomic, shards
 from jobmatch.index.store import LoadedIndex, load_index, save_index
 
 if TYPE_CHECKING:
@@ -141,25 +141,36 @@ def rewrite(
     vectors: np.ndarray | None,
 ) -> tuple[Any, pl.DataFrame]:
     """A new (index, metadata) pair without `dropped` rows and with `additions` appended."""
-    import faiss
 
     keep = ~loaded.metadata[schema.CANDIDATE_ID].is_in(list(dropped)).to_numpy()
     kept_rows = np.flatnonzero(keep).astype(np.int64)
     kept_vectors = reconstruct(loaded.index, kept_rows)
-    fresh = faiss.clone_index(loaded.index)
+    metadata = loaded.metadata.filter(pl.Series(keep))
+    if additions is not None and vectors is not None:
+        metadata = pl.concat([metadata, additions], how="diagonal_relaxed")
+    parts = shards.members(loaded.index) or [loaded.index]
+    empties = [_empty_copy(part) for part in parts]
+    filler = shards.ShardFiller(empties, metadata.height)  # a sharded index stays sharded
+    if len(kept_vectors):
+        filler.add(kept_vectors)
+    if additions is not None and vectors is not None:
+        filler.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    fresh = shards.combine(empties) if len(empties) > 1 else empties[0]
+    if fresh.ntotal != metadata.height:
+        raise IndexStoreError(f"{loaded.path}: rewrite lost alignment of index and metadata")
+    return fresh, metadata
+
+
+def _empty_copy(index: Any) -> Any:
+    """An empty copy of a trained index (IVF without its direct map)."""
+    import faiss
+
+    fresh = faiss.clone_index(index)
     fresh.reset()
     ivf = faiss.try_extract_index_ivf(fresh)
     if ivf is not None:
         ivf.set_direct_map_type(faiss.DirectMap.NoMap)
-    if len(kept_vectors):
-        fresh.add(kept_vectors)
-    metadata = loaded.metadata.filter(pl.Series(keep))
-    if additions is not None and vectors is not None:
-        fresh.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        metadata = pl.concat([metadata, additions], how="diagonal_relaxed")
-    if fresh.ntotal != metadata.height:
-        raise IndexStoreError(f"{loaded.path}: rewrite lost alignment of index and metadata")
-    return fresh, metadata
+    return fresh
 
 
 def reconstruct(index: Any, rows: np.ndarray) -> np.ndarray:
@@ -168,6 +179,9 @@ def reconstruct(index: Any, rows: np.ndarray) -> np.ndarray:
 
     if len(rows) == 0:
         return np.zeros((0, index.d), dtype=np.float32)
+    parts = shards.members(index)
+    if parts is not None:
+        return shards.reconstruct(parts, np.asarray(rows, dtype=np.int64), reconstruct)
     ivf = faiss.try_extract_index_ivf(index)
     if ivf is not None:
         ivf.make_direct_map()

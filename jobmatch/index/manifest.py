@@ -19,6 +19,11 @@ METADATA_FILE = "metadata.parquet"
 DATA_FILES = (INDEX_FILE, METADATA_FILE)
 
 
+def shard_file(index: int) -> str:
+    """File of shard `index` in a sharded index folder (which has no index.faiss)."""
+    return f"shard-{index:05d}.faiss"
+
+
 @dataclass
 class Manifest:
     """Description of one index folder; `files` holds sha256 and size of the data files."""
@@ -41,6 +46,17 @@ class Manifest:
     faiss_version: str = ""
     search_params: dict[str, Any] = field(default_factory=dict)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shards: int = 1
+    """1: one index.faiss; N > 1: shard-00000.faiss .. over consecutive row ranges."""
+
+    def index_files(self) -> list[str]:
+        """The FAISS files of this folder, in row order."""
+        if self.shards == 1:
+            return [INDEX_FILE]
+        return [shard_file(j) for j in range(self.shards)]
+
+    def data_files(self) -> list[str]:
+        return [*self.index_files(), METADATA_FILE]
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"

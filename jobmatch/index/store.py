@@ -1,7 +1,9 @@
 """Build, save and load an index folder: index.faiss + metadata.parquet + manifest.json.
 
-Row i of metadata.parquet describes FAISS id i. Saving is atomic (see `atomic.py`);
-loading checks the format version, row counts, dimension and, when given, the model.
+Row i of metadata.parquet describes FAISS id i. A sharded index (see `shards.py`) has
+shard-00000.faiss .. instead of index.faiss, listed in the manifest. Saving is atomic
+(see `atomic.py`); loading checks the format version, row counts, dimension and, when
+given, the model.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ import polars as pl
 import jobmatch
 from jobmatch import schema
 from jobmatch.errors import IndexStoreError
-from jobmatch.index import atomic
+from jobmatch.index import atomic, shards
 from jobmatch.index.manifest import (
-    INDEX_FILE,
     MANIFEST_FILE,
     METADATA_FILE,
     Manifest,
@@ -62,7 +63,7 @@ def save_index(
 
 
 def finish_folder(staging: Path, index: faiss.Index, manifest: Manifest) -> None:
-    """Write index.faiss (a CPU index) beside metadata.parquet, then the manifest last."""
+    """Write index.faiss or the shard files (CPU indexes), then the manifest last."""
     import faiss
 
     stamp = now()
@@ -71,8 +72,11 @@ def finish_folder(staging: Path, index: faiss.Index, manifest: Manifest) -> None
     manifest.rows = int(index.ntotal)
     manifest.jobmatch_version = jobmatch.__version__
     manifest.faiss_version = faiss.__version__
-    faiss.write_index(index, str(staging / INDEX_FILE))
-    manifest.files = {name: file_digest(staging / name) for name in (INDEX_FILE, METADATA_FILE)}
+    parts = shards.members(index) or [index]
+    manifest.shards = len(parts)
+    for part, name in zip(parts, manifest.index_files(), strict=True):
+        faiss.write_index(part, str(staging / name))
+    manifest.files = {name: file_digest(staging / name) for name in manifest.data_files()}
     (staging / MANIFEST_FILE).write_text(manifest.to_json(), "utf-8")
 
 
@@ -82,17 +86,20 @@ def load_index(folder: str | Path, *, fingerprint: str | None = None) -> LoadedI
 
     folder = Path(folder)
     manifest = read_manifest(folder)
-    for name in (INDEX_FILE, METADATA_FILE):
+    for name in manifest.data_files():
         if not (folder / name).is_file():
             raise IndexStoreError(f"{folder}: {name} missing")
         expected = manifest.files.get(name, {}).get("bytes")
         actual = (folder / name).stat().st_size
         if expected is not None and expected != actual:
             raise IndexStoreError(f"{folder}: {name} has {actual} bytes, manifest says {expected}")
-    try:
-        index = faiss.read_index(str(folder / INDEX_FILE))
-    except RuntimeError as exc:
-        raise IndexStoreError(f"{folder}: unreadable {INDEX_FILE}") from exc
+    parts = []
+    for name in manifest.index_files():
+        try:
+            parts.append(faiss.read_index(str(folder / name)))
+        except RuntimeError as exc:
+            raise IndexStoreError(f"{folder}: unreadable {name}") from exc
+    index = parts[0] if manifest.shards == 1 else shards.combine(parts)
     metadata = pl.read_parquet(folder / METADATA_FILE)
     problems = _consistency_problems(index, metadata, manifest)
     if problems:
@@ -127,7 +134,7 @@ def verify_index(folder: str | Path) -> list[str]:
     except IndexStoreError as exc:
         return [str(exc)]
     problems = []
-    for name in (INDEX_FILE, METADATA_FILE):
+    for name in manifest.data_files():
         path = folder / name
         if not path.is_file():
             problems.append(f"{name} missing")
