@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from jobmatch import io
 from jobmatch.index import load_index, verify_index
@@ -59,10 +60,13 @@ def test_index_corpus_builds_then_upserts_only_changes(tmp_path: Path, tiny_mode
     assert str(second).startswith("updated: added 50, updated 1, removed 2, unchanged 297")
 
 
-def test_train_two_stage_runs_every_step(tmp_path: Path, tiny_model_dir) -> None:
+@pytest.fixture(scope="module")
+def two_stage_run(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir) -> tuple[dict, Path]:
+    """One full two-stage pipeline run on a tiny model, shared by the tests that read it."""
     pipeline = load_pipeline("train_two_stage")
+    out = tmp_path_factory.mktemp("two-stage") / "run"
     config = pipeline.TwoStageConfig(
-        out=tmp_path / "run",
+        out=out,
         candidates=300,
         jobs=30,
         held_out=6,
@@ -73,7 +77,11 @@ def test_train_two_stage_runs_every_step(tmp_path: Path, tiny_model_dir) -> None
         mining_num=4,
         progress=False,
     )
-    results = pipeline.main(config)
+    return pipeline.main(config), out
+
+
+def test_train_two_stage_runs_every_step(two_stage_run: tuple[dict, Path]) -> None:
+    results, run = two_stage_run
     assert list(results["metrics"]) == [
         "zero-shot",
         "bm25",
@@ -84,15 +92,46 @@ def test_train_two_stage_runs_every_step(tmp_path: Path, tiny_model_dir) -> None
     ]
     for system in ("stage1-mined", "rankpo", "rankpo-retention"):
         assert 0.0 <= results["metrics"][system]["alignment"] <= 1.0
-    prefs = pl.read_parquet(tmp_path / "run" / "preferences.parquet")
+    prefs = pl.read_parquet(run / "preferences.parquet")
     assert prefs.height > 0 and (prefs["chosen"] != prefs["rejected"]).all()
     for values in results["metrics"].values():
         assert values["queries"] + values["skipped_no_relevant"] == 6
         assert 0.0 <= values["ndcg@20"] <= 1.0
     assert results["training"]["stage1-mined"]["examples"] > 0
-    assert (tmp_path / "run" / "stage1-mined" / "modules.json").is_file()
-    held = set(pl.read_parquet(tmp_path / "run" / "heldout_jobs.parquet")["job_id"])
-    mined = [
-        json.loads(line) for line in (tmp_path / "run" / "mined.jsonl").read_text().splitlines()
-    ]
+    assert (run / "stage1-mined" / "modules.json").is_file()
+    held = set(pl.read_parquet(run / "heldout_jobs.parquet")["job_id"])
+    mined = [json.loads(line) for line in (run / "mined.jsonl").read_text().splitlines()]
     assert mined and not {row["job_id"] for row in mined} & held  # held-out jobs never trained on
+
+
+def test_rankpo_sweep_benchmark_runs_on_a_pipeline_run(
+    two_stage_run: tuple[dict, Path], tmp_path: Path
+) -> None:
+    """benchmarks/rankpo_sweep.py end to end at toy size (no speed asserted)."""
+    from click.testing import CliRunner
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import rankpo_sweep
+
+    _, run = two_stage_run
+    out = tmp_path / "sweep.json"
+    common = ["--run", str(run), "--train-pairs", "16", "--batch-size", "4", "--out", str(out)]
+    result = CliRunner().invoke(
+        rankpo_sweep.main, [*common, "--lrs", "1e-4", "--weights", "0,1"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    sweep = json.loads(out.read_text())
+    assert [(p["lr"], p["retention_weight"]) for p in sweep["points"]] == [(1e-4, 0.0), (1e-4, 1.0)]
+    for entry in [sweep["stage1"], *sweep["points"]]:
+        assert 0.0 <= entry["ndcg@20"] <= 1.0 and 0.0 <= entry["alignment"] <= 1.0
+        assert entry["heldout_pairs"] > 0
+    assert all(p["steps"] > 0 for p in sweep["points"])
+    assert out.with_suffix(".png").stat().st_size > 0
+
+    result = CliRunner().invoke(
+        rankpo_sweep.main, [*common, "--steps-only", "--timing-steps", "2"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    timing = json.loads(out.read_text())["reference_timing"]
+    assert timing["precomputed"]["steps_per_s"] > 0 and timing["online"]["steps_per_s"] > 0
+    assert len(json.loads(out.read_text())["points"]) == 2  # earlier points kept
