@@ -88,18 +88,6 @@ def evaluate_model(model: str, run: dict[str, Any], workdir: Path) -> dict[str, 
     }
 
 
-def retention_examples(run: dict[str, Any], *, negatives: int, seed: int) -> dict[str, list]:
-    """Rule-derived contrastive rows of the training jobs, as the two-stage pipeline makes them."""
-    from jobmatch.training import data
-
-    rows = data.random_negatives(
-        run["train_jobs"], run["candidates"], run["qrels"], num=negatives, seed=seed + 1
-    )
-    return data.contrastive_examples(
-        data.rows_with_texts(rows, run["jobs"], run["candidates"]), negatives=negatives, seed=seed
-    )
-
-
 def train_point(
     run: dict[str, Any],
     retention: dict[str, list],
@@ -248,14 +236,16 @@ def plot(results: dict[str, Any], path: Path) -> None:
         alpha=0.08,
         label="goal: ≥90% stage-1 nDCG, ≥+0.10 alignment",
     )
-    variants: dict[tuple[float, float], list[dict]] = {}
+    variants: dict[tuple[float, float, int], list[dict]] = {}
     for point in results["points"]:
-        variants.setdefault((point["retention_weight"], point["beta"]), []).append(point)
-    for (weight, beta), points in sorted(variants.items()):
+        key = (point["retention_weight"], point["beta"], point["train_pairs"])
+        variants.setdefault(key, []).append(point)
+    for (weight, beta, pairs), points in sorted(variants.items()):
         points = sorted(points, key=lambda p: p["lr"])
         name = "RankPO" if weight == 0 else f"RankPO + retention (w={weight:g})"
         if len({p["beta"] for p in results["points"]}) > 1:
             name += f", β={beta:g}"
+        name += f", {pairs:,} pairs"
         xs = [p["alignment"] for p in points]
         ys = [p["ndcg@20"] for p in points]
         (line,) = ax.plot(xs, ys, marker="o", label=name)
@@ -346,7 +336,6 @@ def main(
             },
             "stage1_model": "stage1-mined of pipelines/train_two_stage.py (MiniLM-L6, 1 epoch "
             "random negatives, then 1 epoch cluster-mined negatives)",
-            "train_pairs": run["train_prefs"].height,
             "heldout_pairs": run["held_prefs"].height,
             "judge": "synthetic (hidden attributes + rules, 10% noise), pairs from the "
             "stage-1 top-100",
@@ -381,15 +370,28 @@ def main(
         results["stage1"]["eval_s"] = round(time.perf_counter() - started, 1)
         save()
     click.echo(f"stage 1: {results['stage1']}")
-    retention = retention_examples(run, negatives=retention_negatives, seed=seed)
-    done = {(p["lr"], p["retention_weight"], p["beta"]) for p in results["points"]}
+    from jobmatch.training.rankpo import retention_examples
+
+    retention = retention_examples(
+        run["train_jobs"], run["jobs"], run["candidates"], run["qrels"],
+        negatives=retention_negatives, seed=seed,
+    )  # fmt: skip
+    pairs = run["train_prefs"].height
+    done = {
+        (p["lr"], p["retention_weight"], p["beta"], p["train_pairs"]) for p in results["points"]
+    }
     for weight in _floats(weights):
         for beta in _floats(betas):
             for lr in _floats(lrs):
-                if (lr, weight, beta) in done:
+                if (lr, weight, beta, pairs) in done:
                     continue
-                model_dir = workdir / f"lr{lr:g}-w{weight:g}-b{beta:g}"
-                point: dict[str, Any] = {"lr": lr, "retention_weight": weight, "beta": beta}
+                model_dir = workdir / f"lr{lr:g}-w{weight:g}-b{beta:g}-p{pairs}"
+                point: dict[str, Any] = {
+                    "lr": lr,
+                    "retention_weight": weight,
+                    "beta": beta,
+                    "train_pairs": pairs,
+                }
                 point.update(
                     train_point(
                         run,

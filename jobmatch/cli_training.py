@@ -432,7 +432,7 @@ def _report(result, metric_name: str) -> None:
     show_default=True,
     help="Weight of interleaved stage-1 contrastive batches (needs --qrels); 0 = plain.",
 )
-@click.option("--lr", type=float, default=5e-6, show_default=True)
+@click.option("--lr", type=float, default=5e-5, show_default=True)
 @click.option(
     "--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True
 )
@@ -485,6 +485,7 @@ def train_rankpo_command(
         AlignmentEvaluator,
         RankPOConfig,
         preference_texts,
+        retention_examples,
         train_rankpo,
     )
 
@@ -506,10 +507,7 @@ def train_rankpo_command(
         qrels = io.read_table(qrels_path, "qrels")
         if held.height:
             evaluators.append(RankingEvaluator(held, candidates, qrels, seed=seed))
-        rows = data.random_negatives(train_jobs, candidates, qrels, num=5, seed=seed)
-        retention = data.contrastive_examples(
-            data.rows_with_texts(rows, jobs, candidates), negatives=5, seed=seed
-        )
+        retention = retention_examples(train_jobs, jobs, candidates, qrels, seed=seed)
     config = RankPOConfig(
         out=Path(out_dir),
         model=model,

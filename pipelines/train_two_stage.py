@@ -52,7 +52,7 @@ class TwoStageConfig:
     """Also run stage 2: judge pairs, RankPO plain and with retention."""
     pairs_per_job: int = 20
     judge_noise: float = 0.1
-    stage2_lr: float = 5e-6
+    stage2_lr: float = 5e-5
     stage2_epochs: float = 1.0
     retention_weight: float = 1.0
     progress: bool = field(default_factory=lambda: sys.stderr.isatty())
@@ -232,7 +232,6 @@ def run_stage2(
     from jobmatch import io
     from jobmatch.evaluation import preference_alignment
     from jobmatch.index.lifecycle import reconstruct
-    from jobmatch.training import data
     from jobmatch.training.evaluator import RankingEvaluator
     from jobmatch.training.judges.sampling import draw_pairs
     from jobmatch.training.judges.synthetic import SyntheticJudge
@@ -240,6 +239,7 @@ def run_stage2(
         AlignmentEvaluator,
         RankPOConfig,
         preference_texts,
+        retention_examples,
         train_rankpo,
     )
 
@@ -279,14 +279,7 @@ def run_stage2(
         AlignmentEvaluator(texts["query"], texts["chosen"], texts["rejected"]),
         RankingEvaluator(held, candidates, qrels, seed=config.seed),
     ]
-    random_rows = data.random_negatives(
-        train_jobs, candidates, qrels, num=config.negatives, seed=config.seed + 1
-    )
-    retention = data.contrastive_examples(
-        data.rows_with_texts(random_rows, jobs, candidates),
-        negatives=config.negatives,
-        seed=config.seed,
-    )
+    retention = retention_examples(train_jobs, jobs, candidates, qrels, seed=config.seed)
     for name, weight in (("rankpo", 0.0), ("rankpo-retention", config.retention_weight)):
         result = train_rankpo(
             RankPOConfig(
