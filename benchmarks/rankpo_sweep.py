@@ -275,7 +275,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("held-out nDCG@20 (graded rule labels)")
     ax.set_title("Stage 2 trade-off over learning rate (labels: lr)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
