@@ -171,19 +171,22 @@ def two_stage(report: Report) -> str:
 def rankpo_sweep(report: Report) -> str:
     """The stage-2 trade-off: every sweep point against stage 1, the goal, reference timing."""
     stage1 = report["stage1"]
-    rows = [["stage 1 (start and reference)", "-", "-", f"{stage1['ndcg@20']:.3f}", "100%",
-             f"{stage1['alignment']:.3f}", "-"]]  # fmt: skip
-    for p in sorted(report["points"], key=lambda p: (p["retention_weight"], p["beta"], p["lr"])):
+    rows = [["stage 1 (start and reference)", "-", "-", "-", "-", f"{stage1['ndcg@20']:.3f}",
+             "100%", f"{stage1['alignment']:.3f}", "-"]]  # fmt: skip
+    order = ("train_pairs", "retention_weight", "beta", "lr")
+    for p in sorted(report["points"], key=lambda p: tuple(p[key] for key in order)):
         variant = "RankPO" if p["retention_weight"] == 0 else "RankPO + retention"
         rows.append(
-            [variant, f"{p['retention_weight']:g}", f"{p['lr']:.0e}", f"{p['ndcg@20']:.3f}",
-             f"{p['ndcg_retained']:.0%}", f"{p['alignment']:.3f}", f"{p['alignment_gain']:+.3f}"]
+            [variant, f"{p['retention_weight']:g}", f"{p['train_pairs']:,}", p["steps"],
+             f"{p['lr']:.0e}", f"{p['ndcg@20']:.3f}", f"{p['ndcg_retained']:.0%}",
+             f"{p['alignment']:.3f}", f"{p['alignment_gain']:+.3f}"]
         )  # fmt: skip
     text = _table(
-        ["variant", "retention weight", "lr", "nDCG@20", "of stage 1", "alignment", "gain"],
-        ["---", "---:", "---:", "---:", "---:", "---:", "---:"],
+        ["variant", "retention weight", "pairs", "steps", "lr", "nDCG@20", "of stage 1",
+         "alignment", "gain"],
+        ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"],
         rows,
-    )
+    )  # fmt: skip
     met = report.get("goal_met_by", [])
     if met:
         best = max(met, key=lambda p: p["alignment"])
@@ -213,6 +216,24 @@ def rankpo_sweep(report: Report) -> str:
     return text
 
 
+def serve_load(report: Report) -> str:
+    """Latency and throughput of POST /match under concurrent clients."""
+    latency = report["latency_ms"]
+    params = report["parameters"]
+    index = report["index"]
+    rows = [
+        [f"{report['requests']:,}", params["concurrency"], report["errors"],
+         f"{report['requests_per_second']:.1f}", f"{latency['p50']:.0f}", f"{latency['p90']:.0f}",
+         f"{latency['p99']:.0f}", f"{latency['max']:.0f}"]
+    ]  # fmt: skip
+    head = f"{index['rows']:,} candidates, {index['factory']}, model {index['model']}\n\n"
+    return head + _table(
+        ["requests", "concurrent", "errors", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms"],
+        ["---:"] * 8,
+        rows,
+    )
+
+
 def encode(report: Report) -> str:
     from encode import markdown_table
 
@@ -226,6 +247,7 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
     "two_stage": two_stage,
     "rankpo_sweep": rankpo_sweep,
     "encode": encode,
+    "serve_load": serve_load,
 }
 
 
