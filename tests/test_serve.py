@@ -378,3 +378,36 @@ def test_load_benchmark_at_toy_size_has_no_errors(
     assert 0 < latency["p50"] <= latency["p99"] <= latency["max"]
     assert results["requests_per_second"] > 0
     assert results["parameters"]["concurrency"] == 8 and results["machine"]["cores"] >= 1
+
+
+def test_cli_serve_with_two_workers_answers_like_query(
+    index_dir: Path, data, tmp_path: Path
+) -> None:
+    """`jobmatch serve --workers 2`: uvicorn worker processes built by the app factory."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "jobmatch", "serve", "--index", str(index_dir),
+               "--port", str(port), "--workers", "2"]  # fmt: skip
+    log = tmp_path / "serve.log"
+    with log.open("wb") as stderr:
+        server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, "server with two workers did not start"
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                    break
+            time.sleep(0.5)
+        text = pl.read_parquet(data["jobs"])["text"][0]
+        expected = query_cli(index_dir, tmp_path, "--text", text, "-k", "5")
+        for _ in range(4):  # connections land on either worker
+            response = httpx.post(f"{base}/match", json={"text": text, "k": 5}, timeout=60)
+            assert response.status_code == 200, response.text
+            assert_same_hits(response.json()["results"], expected)
+    finally:
+        server.terminate()
+        server.wait(30)
