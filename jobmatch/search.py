@@ -113,9 +113,9 @@ def search(
     hits = hits_frame(jobs[schema.JOB_ID].to_list(), scores, rows)
     hidden = [c for c in loaded.metadata.columns if c.startswith(schema.HIDDEN_PREFIX)]
     dropped = [*hidden, schema.CONTENT_HASH, *([] if with_text else [schema.TEXT])]
-    metadata = loaded.metadata.drop(dropped, strict=False).with_row_index(_ROW)
-    metadata = metadata.with_columns(pl.col(_ROW).cast(pl.Int64))
-    result = hits.join(metadata, on=_ROW, how="left", maintain_order="left")
+    # gather the hit rows only: a join would touch every metadata row on each query
+    metadata = loaded.metadata.drop(dropped, strict=False)
+    result = pl.concat([hits, metadata[hits[_ROW].to_numpy()]], how="horizontal")
     if explain is not None:
         result = result.with_columns(
             pl.Series(schema.EXPLANATION, _explanations(result, jobs, explain), dtype=pl.String)
