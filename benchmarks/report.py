@@ -234,6 +234,21 @@ def serve_load(report: Report) -> str:
     )
 
 
+def ray_build(report: Report) -> str:
+    """Local vs Ray index builds of the same corpus."""
+    rows = [
+        [r["engine"], r["workers"] or "-", f"{r['rows']:,}", f"{r['seconds']:.1f} s",
+         f"{r['docs_per_s']:.1f}", f"{r['cluster_startup_s']:.1f} s" if "cluster_startup_s" in r
+         else "-"]
+        for r in report["runs"]
+    ]  # fmt: skip
+    return _table(
+        ["engine", "workers", "rows", "build", "docs/s", "cluster start"],
+        ["---", "---:", "---:", "---:", "---:", "---:"],
+        rows,
+    )
+
+
 def encode(report: Report) -> str:
     from encode import markdown_table
 
@@ -248,6 +263,7 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
     "rankpo_sweep": rankpo_sweep,
     "encode": encode,
     "serve_load": serve_load,
+    "ray_build": ray_build,
 }
 
 
