@@ -195,14 +195,14 @@ def markdown_table(report: dict[str, Any]) -> str:
 
 
 def update_readme(report: dict[str, Any], readme: Path) -> None:
-    """Replace the table between the encode markers of the README."""
-    start, end = "<!-- encode-table:start -->\n", "<!-- encode-table:end -->"
-    text = readme.read_text("utf-8")
-    head, _, rest = text.partition(start)
-    _, found, tail = rest.partition(end)
-    if not found:
-        raise SystemExit(f"{readme}: no {start.strip()} ... {end} block")
-    readme.write_text(head + start + markdown_table(report) + end + tail, "utf-8")
+    """Replace the table between the encode markers of the README (benchmarks/report.py)."""
+    from report import replace_block
+
+    try:
+        text = replace_block(readme.read_text("utf-8"), "encode", markdown_table(report))
+    except ValueError as exc:
+        raise SystemExit(f"{readme}: {exc}") from exc
+    readme.write_text(text, "utf-8")
 
 
 def count_tokens(model: Any, texts: list[str], batch_size: int) -> int:

@@ -267,18 +267,26 @@ RENDERERS: dict[str, Callable[[Report], str]] = {
 }
 
 
+def has_block(text: str, name: str) -> bool:
+    return f"<!-- {name}-table:start -->\n" in text
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    """`text` with the lines between the NAME-table start and end markers set to `body`."""
+    start, end = f"<!-- {name}-table:start -->\n", f"<!-- {name}-table:end -->"
+    head, found, rest = text.partition(start)
+    _, closed, tail = rest.partition(end)
+    if not found or not closed:
+        raise ValueError(f"no {start.strip()} ... {end} block")
+    return head + start + body + end + tail
+
+
 def render_readme(text: str, results: Path = RESULTS) -> str:
     """README text with every known table block regenerated from its JSON."""
     for name, render in RENDERERS.items():
         path = results / f"{name}.json"
-        start, end = f"<!-- {name}-table:start -->\n", f"<!-- {name}-table:end -->"
-        if not path.exists() or start not in text:
-            continue
-        head, _, rest = text.partition(start)
-        _, found, tail = rest.partition(end)
-        if not found:
-            raise click.ClickException(f"README.md: {start.strip()} has no {end}")
-        text = head + start + render(json.loads(path.read_text())) + end + tail
+        if path.exists() and has_block(text, name):
+            text = replace_block(text, name, render(json.loads(path.read_text())))
     return text
 
 
@@ -288,7 +296,10 @@ def render_readme(text: str, results: Path = RESULTS) -> str:
 def main(check: bool, readme: str) -> None:
     path = Path(readme)
     text = path.read_text("utf-8")
-    updated = render_readme(text)
+    try:
+        updated = render_readme(text)
+    except ValueError as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
     if check:
         if updated != text:
             raise click.ClickException(f"{path} is out of date: run python benchmarks/report.py")
