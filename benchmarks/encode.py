@@ -6,8 +6,8 @@ Usage:
     python benchmarks/encode.py --candidates 500 --variants torch onnx-int8 openvino-int8
     python benchmarks/encode.py --readme README.md       # only regenerate the README table
 
-For each variant (torch, onnx, onnx-int8, openvino, openvino-int8, openvino-bf16) the same
-seeded synthetic candidates are encoded with the same batch size and length-sorted batches,
+For each variant (torch, torch-bf16, onnx, onnx-int8, openvino, openvino-int8, openvino-bf16)
+the same seeded synthetic candidates are encoded with the same batch size and length-sorted batches,
 `--repeats` times (the best pass counts: the machine is shared, and each pass records the CPU
 share other processes took). The first load of a variant exports and caches the model; its
 time is reported separately and never counted as encoding. Quality: mean/min cosine with the
@@ -33,7 +33,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # for index_factories.CpuMeter
-VARIANTS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8", "openvino-bf16")
+VARIANTS = (
+    "torch",
+    "torch-bf16",
+    "onnx",
+    "onnx-int8",
+    "openvino",
+    "openvino-int8",
+    "openvino-bf16",
+)
 ANCHOR = {
     "source": "sentence-transformers docs, 'Speeding up Inference' (CPU, all-MiniLM-L6-v2)",
     "openvino-qint8_speedup": 4.78,

@@ -40,11 +40,14 @@ GOAL_NDCG_SHARE = 0.90
 GOAL_ALIGNMENT_GAIN = 0.10
 
 
-def load_run(run: Path, *, train_pairs: int, seed: int) -> dict[str, Any]:
+def load_run(
+    run: Path, *, train_pairs: int, seed: int, min_confidence: float = 0.0
+) -> dict[str, Any]:
     """Corpus, labels, split and preference pairs of a two-stage pipeline run folder."""
     import polars as pl
 
     from jobmatch import io
+    from jobmatch.training.rankpo import confident_pairs
 
     jobs = io.read_table(run / "data" / "jobs.parquet", "jobs")
     candidates = io.read_table(run / "data" / "candidates.parquet", "candidates")
@@ -52,7 +55,9 @@ def load_run(run: Path, *, train_pairs: int, seed: int) -> dict[str, Any]:
     qrels = pl.read_parquet(run / "qrels.parquet")
     preferences = pl.read_parquet(run / "preferences.parquet")
     held_ids = held["job_id"].implode()
-    train_prefs = preferences.filter(~pl.col("job_id").is_in(held_ids))
+    train_prefs = confident_pairs(
+        preferences.filter(~pl.col("job_id").is_in(held_ids)), min_confidence
+    )
     if train_pairs and train_prefs.height > train_pairs:
         train_prefs = train_prefs.sample(train_pairs, seed=seed)
     return {
@@ -97,6 +102,7 @@ def train_point(
     weight: float,
     beta: float,
     batch_size: int,
+    epochs: float,
     seed: int,
 ) -> dict[str, Any]:
     from jobmatch.training.rankpo import RankPOConfig, preference_texts, train_rankpo
@@ -106,6 +112,7 @@ def train_point(
             out=out,
             model=run["stage1"],
             batch_size=batch_size,
+            epochs=epochs,
             lr=lr,
             beta=beta,
             retention_weight=weight,
@@ -281,6 +288,18 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _point_key(point: dict[str, Any]) -> tuple[float, ...]:
+    """What makes a sweep point: points from before a field existed used its default."""
+    return (
+        point["lr"],
+        point["retention_weight"],
+        point["beta"],
+        point["train_pairs"],
+        point.get("min_confidence", 0.0),
+        point.get("epochs", 1.0),
+    )
+
+
 def _floats(text: str) -> list[float]:
     return [float(v) for v in text.split(",") if v.strip()]
 
@@ -291,6 +310,14 @@ def _floats(text: str) -> list[float]:
 @click.option("--weights", default="0,1", show_default=True, help="Retention weights; 0 = plain.")
 @click.option("--betas", default="2", show_default=True)
 @click.option("--train-pairs", type=int, default=1000, show_default=True)
+@click.option(
+    "--min-confidence",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Train only on pairs with judge confidence >= this (0.55 drops the judge's ties).",
+)
+@click.option("--epochs", type=float, default=1.0, show_default=True)
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--retention-negatives", type=int, default=1, show_default=True)
 @click.option("--timing-steps", type=int, default=10, show_default=True)
@@ -303,6 +330,8 @@ def main(
     weights: str,
     betas: str,
     train_pairs: int,
+    min_confidence: float,
+    epochs: float,
     batch_size: int,
     retention_negatives: int,
     timing_steps: int,
@@ -314,7 +343,7 @@ def main(
 
     torch.set_num_threads(os.cpu_count() or 1)
     out_path = Path(out)
-    run = load_run(Path(run_dir), train_pairs=train_pairs, seed=seed)
+    run = load_run(Path(run_dir), train_pairs=train_pairs, seed=seed, min_confidence=min_confidence)
     results: dict[str, Any] = (
         json.loads(out_path.read_text()) if out_path.exists() else {"points": []}
     )
@@ -340,7 +369,6 @@ def main(
             "judge": "synthetic (hidden attributes + rules, 10% noise), pairs from the "
             "stage-1 top-100",
             "batch_size": batch_size,
-            "epochs": 1,
             "loss": "sigmoid, tau 0.1, reference-free (paper stage 2)",
             "retention": f"MNRL tau 0.02 on rule pairs with {retention_negatives} random "
             "negative(s), one retention batch per preference batch (round robin)",
@@ -377,21 +405,21 @@ def main(
         negatives=retention_negatives, seed=seed,
     )  # fmt: skip
     pairs = run["train_prefs"].height
-    done = {
-        (p["lr"], p["retention_weight"], p["beta"], p["train_pairs"]) for p in results["points"]
-    }
+    done = {_point_key(p) for p in results["points"]}
     for weight in _floats(weights):
         for beta in _floats(betas):
             for lr in _floats(lrs):
-                if (lr, weight, beta, pairs) in done:
-                    continue
-                model_dir = workdir / f"lr{lr:g}-w{weight:g}-b{beta:g}-p{pairs}"
                 point: dict[str, Any] = {
                     "lr": lr,
                     "retention_weight": weight,
                     "beta": beta,
                     "train_pairs": pairs,
+                    "min_confidence": min_confidence,
+                    "epochs": epochs,
                 }
+                if _point_key(point) in done:
+                    continue
+                model_dir = workdir / "-".join(f"{k}{v:g}" for k, v in point.items())
                 point.update(
                     train_point(
                         run,
@@ -401,6 +429,7 @@ def main(
                         weight=weight,
                         beta=beta,
                         batch_size=batch_size,
+                        epochs=epochs,
                         seed=seed,
                     )
                 )

@@ -95,7 +95,7 @@ def backend_options():
         type=click.Choice(QUANTIZATIONS),
         envvar=QUANTIZE_ENV,
         default=None,
-        help="Reduced precision: int8 (onnx, openvino) or bf16 (openvino). Default: the "
+        help="Reduced precision: int8 (onnx, openvino) or bf16 (torch, openvino). Default: the "
         f"index's, else none. Env: {QUANTIZE_ENV}.",
     )
     return lambda command: backend(quantize(command))

@@ -238,7 +238,7 @@ def train_contrastive_command(
     evaluator = None
     if labelled:
         jobs, candidates, qrels = _read_labelled(jobs_path, candidates_path, qrels_path)
-        train_jobs, held = data.split_jobs(jobs, held_out=held_out, seed=seed)
+        train_jobs, held = _split_jobs(jobs, held_out, seed)
         if held.height:
             evaluator = RankingEvaluator(held, candidates, qrels, seed=seed)
     if train_path:
@@ -432,6 +432,14 @@ def _report(result, metric_name: str) -> None:
     show_default=True,
     help="Weight of interleaved stage-1 contrastive batches (needs --qrels); 0 = plain.",
 )
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Train only on pairs the judge was at least this sure of (0.55 drops the "
+    "synthetic judge's coin-flip ties); held-out pairs are all kept.",
+)
 @click.option("--lr", type=float, default=5e-5, show_default=True)
 @click.option(
     "--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True
@@ -461,6 +469,7 @@ def train_rankpo_command(
     reference_free,
     sft_weight,
     retention_weight,
+    min_confidence,
     lr,
     epochs,
     batch_size,
@@ -479,11 +488,11 @@ def train_rankpo_command(
     import polars as pl
 
     from jobmatch import io
-    from jobmatch.training import data
     from jobmatch.training.evaluator import RankingEvaluator
     from jobmatch.training.rankpo import (
         AlignmentEvaluator,
         RankPOConfig,
+        confident_pairs,
         preference_texts,
         retention_examples,
         train_rankpo,
@@ -492,12 +501,17 @@ def train_rankpo_command(
     jobs = io.read_table(jobs_path, "jobs")
     candidates = io.read_table(candidates_path, "candidates")
     preferences = io.read_table(preferences_path, "preferences")
-    train_jobs, held = data.split_jobs(jobs, held_out=held_out, seed=seed)
+    train_jobs, held = _split_jobs(jobs, held_out, seed)
     held_ids = held["job_id"].implode()
-    train_prefs = preferences.filter(~pl.col("job_id").is_in(held_ids))
+    train_prefs = confident_pairs(
+        preferences.filter(~pl.col("job_id").is_in(held_ids)), min_confidence
+    )
     held_prefs = preferences.filter(pl.col("job_id").is_in(held_ids))
     if train_prefs.height == 0:
-        raise click.UsageError("no preference pairs left for training after the held-out split")
+        raise click.UsageError(
+            "no preference pairs left for training after the held-out split"
+            + (f" and --min-confidence {min_confidence:g}" if min_confidence else "")
+        )
     evaluators = []
     if held_prefs.height:
         texts = preference_texts(held_prefs, jobs, candidates)
@@ -538,6 +552,16 @@ def train_rankpo_command(
         if k.startswith("eval_heldout")
     )
     _report(result, "final " + (summary or "(no held-out data)"))
+
+
+def _split_jobs(jobs, held_out: int, seed: int):
+    """`data.split_jobs`, with too many held-out jobs reported as a bad --held-out."""
+    from jobmatch.training import data
+
+    try:
+        return data.split_jobs(jobs, held_out=held_out, seed=seed)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--held-out") from exc
 
 
 JUDGE_CHUNK = 64  # pairs per judge call: progress updates without starving LLM concurrency

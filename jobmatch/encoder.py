@@ -101,7 +101,10 @@ class Encoder:
             convert_to_numpy=True,
             normalize_embeddings=True,
         )
-        return np.ascontiguousarray(embeddings, dtype=np.float32)
+        embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+        if self.quantize == "bf16":  # normalised in bfloat16: norms are off by ~1e-3
+            embeddings /= np.linalg.norm(embeddings, axis=1, keepdims=True)
+        return embeddings
 
 
 def load_encoder(
@@ -117,8 +120,10 @@ def load_encoder(
         model: sentence-transformers id or folder; None means `default_model()`.
         device: torch device for the torch backend; the others run on the CPU.
         backend: "torch", "onnx" (ONNX Runtime) or "openvino".
-        quantize: "none", "int8" (onnx, openvino) or "bf16" (openvino). The first load of
-            a backend/quantisation exports the model; later loads reuse the cached export.
+        quantize: "none", "int8" (onnx, openvino) or "bf16" (torch, openvino). The first load
+            of an onnx/openvino variant exports the model; later loads reuse the cached export.
+            torch bf16 casts the loaded weights; the fingerprint stays that of the fp32
+            weights, so a bf16 query matches an fp32-built index (with a precision warning).
     """
     check_backend(backend, quantize)
     if backend != "torch":
@@ -142,6 +147,11 @@ def load_encoder(
     except Exception as exc:  # sentence-transformers raises OSError, ValueError, HF errors...
         raise ModelError(f"cannot load model {name!r}: {str(exc).splitlines()[0]}") from exc
     encoder = Encoder(model=loaded, name=name, backend=backend, quantize=quantize)
+    if backend == "torch" and quantize == "bf16":
+        import torch
+
+        encoder._fingerprint = model_fingerprint(loaded)  # of the fp32 weights, before the cast
+        loaded.to(torch.bfloat16)
     if backend != "torch":
         from jobmatch.backends.runtime import load_runtime
 

@@ -45,6 +45,7 @@ VARIANTS = [
     ("onnx", "int8", 0.98, 0.90),
     ("openvino", "int8", 0.98, 0.90),
     ("openvino", "bf16", 0.99, 0.95),
+    ("torch", "bf16", 0.99, 0.95),
 ]
 
 
@@ -87,6 +88,18 @@ def test_backend_agrees_with_torch(
     # same text, same vector, whatever batch it lands in
     np.testing.assert_allclose(embeddings[0], embeddings[8], atol=1e-5)
     assert encoder.fingerprint == load_encoder(str(model_dir)).fingerprint
+
+
+def test_torch_bf16_runs_bfloat16_weights_under_the_fp32_fingerprint(model_dir: Path) -> None:
+    import torch
+
+    from jobmatch.encoder import load_encoder, model_fingerprint
+
+    fp32 = load_encoder(str(model_dir))
+    bf16 = load_encoder(str(model_dir), quantize="bf16")
+    assert {p.dtype for p in bf16.model.parameters()} == {torch.bfloat16}
+    assert {p.dtype for p in fp32.model.parameters()} == {torch.float32}
+    assert bf16.fingerprint == fp32.fingerprint != model_fingerprint(bf16.model)
 
 
 def test_export_is_cached_and_reused(model_dir: Path) -> None:
@@ -203,7 +216,7 @@ def test_full_precision_backends_mix_without_warning(tmp_path: Path, model_dir: 
     ("args", "message"),
     [
         (["--backend", "torch", "--quantize", "int8"], "--quantize int8 is not available"),
-        (["--backend", "onnx", "--quantize", "bf16"], "use --backend openvino"),
+        (["--backend", "onnx", "--quantize", "bf16"], "use --backend torch or openvino"),
         (["--quantize", "int8"], "with --backend torch"),
         (["--backend", "tensorrt"], "'tensorrt' is not one of"),
         (["--quantize", "int4"], "'int4' is not one of"),

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from jobmatch import io, rules
 from jobmatch.cli import main
 from jobmatch.synth import write_corpus
-from jobmatch.training.rankpo import _cycled
+from jobmatch.training.rankpo import _cycled, confident_pairs
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +122,67 @@ def test_retention_rows_cycle_to_the_preference_count() -> None:
         "anchor": ["a", "b", "a", "b", "a"],
         "positive": ["p", "q", "p", "q", "p"],
     }
+
+
+def test_confident_pairs_keeps_sure_and_unrated_rows() -> None:
+    prefs = pl.DataFrame(
+        {
+            "job_id": ["j1", "j1", "j2", "j2"],
+            "chosen": ["a", "b", "c", "d"],
+            "rejected": ["e", "f", "g", "h"],
+            "confidence": [0.5, 0.57, None, 0.9],
+        }
+    )
+    assert confident_pairs(prefs, 0.55)["chosen"].to_list() == ["b", "c", "d"]
+    assert confident_pairs(prefs, 0.0).equals(prefs)
+    unrated = prefs.drop("confidence")
+    assert confident_pairs(unrated, 0.9).equals(unrated)
+
+
+def test_min_confidence_that_leaves_nothing_is_a_usage_error(corpus, tmp_path: Path) -> None:
+    jobs = io.read_table(corpus["jobs"], "jobs")["job_id"].to_list()
+    candidates = io.read_table(corpus["candidates"], "candidates")["candidate_id"].to_list()
+    ties = tmp_path / "ties.parquet"
+    pl.DataFrame(
+        {
+            "job_id": jobs,
+            "chosen": candidates[: len(jobs)],
+            "rejected": candidates[len(jobs) : 2 * len(jobs)],
+            "confidence": [0.5] * len(jobs),
+        }
+    ).write_parquet(ties)
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "rankpo",
+            "--preferences",
+            str(ties),
+            "--jobs",
+            str(corpus["jobs"]),
+            "--candidates",
+            str(corpus["candidates"]),
+            "--model",
+            "unused-before-the-check",
+            "--held-out",
+            "3",
+            "--min-confidence",
+            "0.55",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "no preference pairs left" in result.output and "--min-confidence 0.55" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_holding_out_every_job_is_a_usage_error(corpus, tmp_path: Path) -> None:
+    paths = [
+        "--jobs", str(corpus["jobs"]), "--candidates", str(corpus["candidates"]),
+        "--qrels", str(corpus["qrels"]),
+    ]  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["train", "contrastive", *paths, "--held-out", "12", "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 2 and "--held-out" in result.output, result.output

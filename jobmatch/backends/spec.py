@@ -16,7 +16,7 @@ BACKENDS: tuple[str, ...] = get_args(Backend)
 QUANTIZATIONS: tuple[str, ...] = get_args(Quantize)
 
 SUPPORTED: dict[str, tuple[str, ...]] = {
-    "torch": ("none",),
+    "torch": ("none", "bf16"),  # bf16: weights cast to bfloat16 (AMX / AVX512-BF16 or a GPU)
     "onnx": ("none", "int8"),  # int8: ONNX Runtime dynamic quantisation, per-channel weights
     "openvino": ("none", "int8", "bf16"),  # int8: NNCF static; bf16: inference precision
 }

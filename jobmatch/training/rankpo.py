@@ -239,6 +239,23 @@ def retention_examples(
     )
 
 
+def confident_pairs(preferences: Any, min_confidence: float) -> Any:
+    """Preference rows whose judge confidence is at least `min_confidence` (0..1).
+
+    A synthetic-judge tie has confidence 0.5 and its answer is a coin, so 0.55 drops exactly
+    the coin-flip rows; an LLM judge's "Confidence score: 50" is the same shrug. Rows without
+    a confidence are kept: the judge gave no reason to distrust them.
+    """
+    import polars as pl
+
+    from jobmatch import schema
+
+    if min_confidence <= 0 or schema.CONFIDENCE not in preferences.columns:
+        return preferences
+    confidence = pl.col(schema.CONFIDENCE)
+    return preferences.filter(confidence.is_null() | (confidence >= min_confidence))
+
+
 def preference_texts(preferences: Any, jobs: Any, candidates: Any) -> dict[str, list[str]]:
     """Id-based preference rows -> query/chosen/rejected texts."""
     job_text = dict(jobs.select("job_id", "text").iter_rows())
