@@ -18,7 +18,6 @@ Writes benchmarks/results/encode.json.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -265,17 +264,9 @@ def machine_info() -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    for f in dataclasses.fields(Config):
-        option = "--" + f.name.replace("_", "-")
-        if f.name == "variants":
-            parser.add_argument(option, nargs="+", choices=VARIANTS, default=list(f.default))
-        else:
-            kind = {"int": int, "str": str, "Path": Path}[str(f.type)]
-            parser.add_argument(option, type=kind, default=f.default, help=f.metadata["help"])
-    args = vars(parser.parse_args(argv))
-    args["variants"] = tuple(args["variants"])
-    return Config(**args)
+    from dataclass_options import parse_config
+
+    return parse_config(Config, __doc__.split("\n\n")[0], argv, choices={"variants": VARIANTS})
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """Streaming index builds: wall time and peak RSS at corpus sizes 10x apart.
 
 Usage:
-    python benchmarks/index_build.py                      # defaults below, ~15 minutes
+    python benchmarks/index_build.py                      # 10k/100k text, 100k/1M store, ~15 min
     python benchmarks/index_build.py --text-sizes 2000 --text-sizes 20000 --store-sizes 100000
 
-Two kinds of build, each run as a separate `jobmatch index build` process under
-`/usr/bin/time -v` so peak RSS is the whole process's:
+Two kinds of build, each run as a separate `jobmatch index build` process whose own peak RSS
+(`wait4` rusage of that child) is recorded:
 - from text: synthetic candidates encoded by a tiny random BERT (2 layers, 32-d) built from
   a config, so encoding does not dominate; this measures streaming, validation, hashing,
   the embedding store and metadata writes;
@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -36,25 +35,28 @@ RESULTS = ROOT / "benchmarks" / "results" / "index_build.json"
 
 @dataclass
 class IndexBuildConfig:
-    text_sizes: list[int] = field(default_factory=lambda: [20_000, 200_000])
+    text_sizes: list[int] = field(default_factory=lambda: [10_000, 100_000])
     store_sizes: list[int] = field(default_factory=lambda: [100_000, 1_000_000])
     store_factories: list[str] = field(default_factory=lambda: ["Flat", "IVF{nlist},Flat"])
     """`{nlist}` becomes the IVF list count jobmatch's auto choice uses for that size."""
     chunk_rows: int = 8192
     workdir: Path | None = None
+    out: Path = RESULTS
 
 
 def timed(args: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Run a command under /usr/bin/time -v; wall seconds and max RSS in MiB."""
+    """Run a command; wall seconds and that process's peak RSS in MiB (Linux ru_maxrss, KiB)."""
     started = time.perf_counter()
-    result = subprocess.run(
-        ["/usr/bin/time", "-v", *args], env=env, capture_output=True, text=True, check=False
-    )
-    wall = time.perf_counter() - started
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    rss_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)[1])
-    return {"seconds": round(wall, 2), "peak_rss_mib": round(rss_kib / 1024, 1)}
+    with tempfile.TemporaryFile() as stderr:
+        child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        if child.returncode != 0:
+            stderr.seek(0)
+            message = stderr.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"{' '.join(args)} failed:\n{message}")
+    return {"seconds": round(wall, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
 
 
 def write_store(folder: Path, n: int, chunk_rows: int, dimension: int = 384) -> None:
@@ -148,8 +150,8 @@ def main(config: IndexBuildConfig) -> dict:
                 run.update(n=n, factory=factory, vectors_mib=round(vectors_mib, 1))
                 results["store_builds"].append(run)
                 print(f"store n={n} {factory}: {run}", flush=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    config.out.parent.mkdir(parents=True, exist_ok=True)
+    config.out.write_text(json.dumps(results, indent=2) + "\n")
     return results
 
 
@@ -163,13 +165,27 @@ def _cpu() -> str:
 @click.command(help=__doc__)
 @click.option("--text-sizes", type=int, multiple=True)
 @click.option("--store-sizes", type=int, multiple=True)
+@click.option("--store-factories", multiple=True, help="Factory templates ({nlist} allowed).")
+@click.option("--chunk-rows", type=int, default=IndexBuildConfig.chunk_rows, show_default=True)
 @click.option("--workdir", type=click.Path(file_okay=False), default=None)
-def cli(text_sizes: tuple[int, ...], store_sizes: tuple[int, ...], workdir: str | None) -> None:
-    config = IndexBuildConfig(workdir=Path(workdir) if workdir else None)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=RESULTS)
+def cli(
+    text_sizes: tuple[int, ...],
+    store_sizes: tuple[int, ...],
+    store_factories: tuple[str, ...],
+    chunk_rows: int,
+    workdir: str | None,
+    out: Path,
+) -> None:
+    config = IndexBuildConfig(
+        chunk_rows=chunk_rows, workdir=Path(workdir) if workdir else None, out=out
+    )
     if text_sizes:
         config.text_sizes = list(text_sizes)
     if store_sizes:
         config.store_sizes = list(store_sizes)
+    if store_factories:
+        config.store_factories = list(store_factories)
     main(config)
 
 

@@ -18,7 +18,6 @@ what it measured) and benchmarks/results/index_factories.png (recall@k vs batche
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import gc
 import json
@@ -485,24 +484,9 @@ def plot(report: dict[str, Any], path: Path) -> None:
 
 def parse_args(argv: list[str] | None = None) -> Config:
     """Command-line options generated from the Config fields and their help."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    for f in dataclasses.fields(Config):
-        option = "--" + f.name.replace("_", "-")
-        if f.type == "bool":
-            parser.add_argument(
-                option,
-                action=argparse.BooleanOptionalAction,
-                default=f.default,
-                help=f.metadata["help"],
-            )
-        elif f.name == "factories":
-            parser.add_argument(option, nargs="+", default=list(f.default), help=f.metadata["help"])
-        else:
-            kind = {"int": int, "float": float, "Path": Path}[str(f.type)]
-            parser.add_argument(option, type=kind, default=f.default, help=f.metadata["help"])
-    args = vars(parser.parse_args(argv))
-    args["factories"] = tuple(args["factories"])
-    return Config(**args)
+    from dataclass_options import parse_config
+
+    return parse_config(Config, __doc__.split("\n\n")[0], argv)
 
 
 if __name__ == "__main__":

@@ -277,11 +277,13 @@ def test_encode_benchmark_runs_at_toy_size(tmp_path: Path, model_dir: Path) -> N
     spec.loader.exec_module(bench)
     out = tmp_path / "encode.json"
     args = ["--model", str(model_dir), "--candidates", "30", "--jobs", "3", "--repeats", "1",
-            "--variants", "onnx-int8", "torch", "openvino", "--out", str(out)]  # fmt: skip
+            "--variants", "onnx-int8", "torch", "openvino", "torch-bf16",
+            "--out", str(out)]  # fmt: skip
     config = bench.parse_args(args)
     bench.main(config)
     report = json.loads(out.read_text())
-    assert [r["variant"] for r in report["results"]] == ["torch", "onnx-int8", "openvino"]
+    variants = [r["variant"] for r in report["results"]]
+    assert variants == ["torch", "onnx-int8", "openvino", "torch-bf16"]
     assert report["versions"]["onnxruntime"] and report["machine"]["cores_available"] >= 1
     for result in report["results"]:
         assert result["docs"] == 30 and result["docs_per_s"] > 0 and result["tokens_per_s"] > 0

@@ -57,3 +57,37 @@ def test_report_regenerates_only_marked_blocks(tmp_path: Path) -> None:
     # a block whose JSON is missing stays as written
     other = "<!-- encode-table:start -->\nkept\n<!-- encode-table:end -->\n"
     assert report.render_readme(other, results) == other
+
+
+def test_index_factories_benchmark(tmp_path: Path) -> None:
+    import index_factories
+
+    out, plot = tmp_path / "factories.json", tmp_path / "factories.png"
+    config = index_factories.parse_args(
+        ["--n", "3000", "--queries", "40", "--single-queries", "5", "--dimension", "32",
+         "--rank", "8", "--factories", "Flat", "IVF16,Flat", "--no-sweep", "--quiet-wait", "0",
+         "--out", str(out), "--plot", str(plot)]
+    )  # fmt: skip
+    index_factories.main(config)
+    report = json.loads(out.read_text())
+    rows = {row["factory"]: row for row in report["results"]}
+    assert set(rows) == {"Flat", "IVF16,Flat"}
+    assert rows["Flat"]["recall_at_20"] == 1.0  # exact search is its own ground truth
+    assert 0 < rows["IVF16,Flat"]["recall_at_20"] <= 1.0
+    assert report["sgemm"]["gflops"] > 0 and plot.stat().st_size > 0
+
+
+def test_index_build_benchmark(tmp_path: Path) -> None:
+    import index_build
+
+    out = tmp_path / "index_build.json"
+    args = ["--text-sizes", "300", "--store-sizes", "2000", "--store-factories", "Flat",
+            "--chunk-rows", "512", "--workdir", str(tmp_path), "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(index_build.cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    (text,) = report["text_builds"]
+    (store,) = report["store_builds"]
+    assert text["n"] == 300 and store["n"] == 2000 and store["factory"] == "Flat"
+    # a python process with torch loaded holds well over 50 MiB: the child's RSS was read
+    assert text["peak_rss_mib"] > 50 and store["peak_rss_mib"] > 50
