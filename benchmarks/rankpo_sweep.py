@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -72,25 +73,53 @@ def load_run(
     }
 
 
-def evaluate_model(model: str, run: dict[str, Any], workdir: Path) -> dict[str, float]:
-    """Held-out nDCG@20 (Flat index over all candidates) and held-out alignment of a model."""
+def evaluate_model(model: str, run: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    """Held-out nDCG@20 (Flat index over all candidates) and held-out alignment of a model,
+    overall and by the attribute that decides each pair for the noise-free judge."""
     from jobmatch.encoder import load_encoder
-    from jobmatch.evaluation import evaluate, preference_alignment
+    from jobmatch.evaluation import evaluate, preference_scores
     from jobmatch.index import BuildConfig, build_index, load_index
+    from jobmatch.metrics import alignment
 
     encoder = load_encoder(model)
     folder = Path(tempfile.mkdtemp(dir=workdir))
     build_index(run["candidates"], folder / "index", encoder, BuildConfig(factory="Flat"))
     loaded = load_index(folder / "index", fingerprint=encoder.fingerprint)
     report = evaluate(loaded, encoder, run["held"], run["qrels"], k=20)[encoder.name].as_dict()
-    aligned, pairs = preference_alignment(loaded, encoder, run["held"], run["held_prefs"])
+    pairs, s_chosen, s_rejected = preference_scores(loaded, encoder, run["held"], run["held_prefs"])
+    deciding = np.array(deciding_attributes(pairs, run))
     return {
         "ndcg@20": round(report["ndcg@20"], 4),
         "recall@20": round(report["recall@20"], 4),
         "mrr@20": round(report["mrr@20"], 4),
-        "alignment": round(aligned, 4),
-        "heldout_pairs": pairs,
+        "alignment": round(alignment(s_chosen, s_rejected), 4),
+        "heldout_pairs": pairs.height,
+        "alignment_by_attribute": {
+            name: {
+                "pairs": int((deciding == name).sum()),
+                "alignment": round(
+                    alignment(s_chosen[deciding == name], s_rejected[deciding == name]), 4
+                ),
+            }
+            for name in ATTRIBUTES
+            if (deciding == name).any()
+        },
     }
+
+
+ATTRIBUTES = ("rules", "must-have", "nice-to-have", "impact", "tie")
+
+
+def deciding_attributes(pairs: Any, run: dict[str, Any]) -> list[str]:
+    """What decides each (job, chosen, rejected) pair for the synthetic judge without noise."""
+    from jobmatch.training.judges import PairToJudge
+    from jobmatch.training.judges.synthetic import SyntheticJudge
+
+    judge = SyntheticJudge(run["jobs"], run["candidates"], noise=0.0)
+    rows = pairs.select("job_id", "chosen", "rejected").iter_rows()
+    return judge.deciding_attribute(
+        [PairToJudge(job, "", chosen, "", rejected, "") for job, chosen, rejected in rows]
+    )
 
 
 def train_point(
@@ -392,7 +421,7 @@ def main(
         save()
         click.echo(json.dumps(results["reference_timing"], indent=2))
         return
-    if "stage1" not in results:
+    if "alignment_by_attribute" not in results.get("stage1", {}):
         started = time.perf_counter()
         results["stage1"] = evaluate_model(run["stage1"], run, workdir)
         results["stage1"]["eval_s"] = round(time.perf_counter() - started, 1)

@@ -168,23 +168,56 @@ def two_stage(report: Report) -> str:
     )
 
 
+def _share(parts: dict[str, Any], name: str) -> str:
+    return f"{parts[name]['alignment']:.3f}" if name in parts else "-"
+
+
+def _alignment_by_attribute(report: Report) -> str:
+    """Held-out alignment split by what decides each pair, for the entries that recorded it."""
+    entries = [("stage 1", report["stage1"])] + [
+        (
+            f"{'retention' if p['retention_weight'] else 'plain'} lr {p['lr']:.0e}, "
+            f"{p['train_pairs']:,} pairs",
+            p,
+        )
+        for p in report["points"]
+    ]
+    entries = [(name, e) for name, e in entries if "alignment_by_attribute" in e]
+    if not entries:
+        return ""
+    names = list(entries[0][1]["alignment_by_attribute"])
+    counts = entries[0][1]["alignment_by_attribute"]
+    rows = [[name, *(_share(e["alignment_by_attribute"], a) for a in names)] for name, e in entries]
+    return (
+        "\nHeld-out alignment by the attribute that decides the pair for the noise-free judge "
+        "(largest weighted difference; pairs in brackets):\n\n"
+        + _table(
+            ["model", *(f"{a} ({counts[a]['pairs']})" for a in names)],
+            ["---", *("---:" for _ in names)],
+            rows,
+        )
+    )
+
+
 def rankpo_sweep(report: Report) -> str:
     """The stage-2 trade-off: every sweep point against stage 1, the goal, reference timing."""
     stage1 = report["stage1"]
-    rows = [["stage 1 (start and reference)", "-", "-", "-", "-", f"{stage1['ndcg@20']:.3f}",
-             "100%", f"{stage1['alignment']:.3f}", "-"]]  # fmt: skip
+    rows = [["stage 1 (start and reference)", "-", "-", "-", "-", "-", "-",
+             f"{stage1['ndcg@20']:.3f}", "100%", f"{stage1['alignment']:.3f}", "-"]]  # fmt: skip
     order = ("train_pairs", "retention_weight", "beta", "lr")
     for p in sorted(report["points"], key=lambda p: tuple(p[key] for key in order)):
         variant = "RankPO" if p["retention_weight"] == 0 else "RankPO + retention"
+        confidence = p.get("min_confidence", 0.0)
         rows.append(
-            [variant, f"{p['retention_weight']:g}", f"{p['train_pairs']:,}", p["steps"],
+            [variant, f"{p['retention_weight']:g}", f"{p['train_pairs']:,}",
+             f"{confidence:g}" if confidence else "all", f"{p.get('epochs', 1.0):g}", p["steps"],
              f"{p['lr']:.0e}", f"{p['ndcg@20']:.3f}", f"{p['ndcg_retained']:.0%}",
              f"{p['alignment']:.3f}", f"{p['alignment_gain']:+.3f}"]
         )  # fmt: skip
     text = _table(
-        ["variant", "retention weight", "pairs", "steps", "lr", "nDCG@20", "of stage 1",
-         "alignment", "gain"],
-        ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"],
+        ["variant", "retention weight", "pairs", "min confidence", "epochs", "steps", "lr",
+         "nDCG@20", "of stage 1", "alignment", "gain"],
+        ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"],
         rows,
     )  # fmt: skip
     met = report.get("goal_met_by", [])
@@ -204,6 +237,7 @@ def rankpo_sweep(report: Report) -> str:
             f"weight {best['retention_weight']:g}) at {best['ndcg_retained']:.0%} of stage-1 "
             "nDCG@20.\n"
         )
+    text += _alignment_by_attribute(report)
     timing = report.get("reference_timing")
     if timing:
         text += (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 import polars as pl
 
 from jobmatch import schema
@@ -94,6 +95,21 @@ def preference_alignment(
     """
     from jobmatch.metrics import alignment
 
+    pairs, s_chosen, s_rejected = preference_scores(
+        loaded, encoder, jobs, preferences, preferences_path=preferences_path
+    )
+    return alignment(s_chosen, s_rejected), pairs.height
+
+
+def preference_scores(
+    loaded: LoadedIndex,
+    encoder: Encoder,
+    jobs: pl.DataFrame,
+    preferences: pl.DataFrame,
+    *,
+    preferences_path: str = "preferences",
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """(pairs of these jobs, s(job, chosen), s(job, rejected)): cosine scores per pair."""
     pairs = preferences.filter(pl.col(schema.JOB_ID).is_in(jobs[schema.JOB_ID].implode()))
     if pairs.height == 0:
         raise InputError("no preference pairs for the jobs given", path=preferences_path)
@@ -111,6 +127,4 @@ def preference_alignment(
     queries = encoder.encode([job_text[j] for j in pairs[schema.JOB_ID]])
     chosen = encoder.encode([text[c] for c in pairs[schema.CHOSEN]])
     rejected = encoder.encode([text[c] for c in pairs[schema.REJECTED]])
-    s_chosen = (queries * chosen).sum(axis=1)
-    s_rejected = (queries * rejected).sum(axis=1)
-    return alignment(s_chosen, s_rejected), pairs.height
+    return pairs, (queries * chosen).sum(axis=1), (queries * rejected).sum(axis=1)

@@ -169,6 +169,24 @@ def test_must_have_method_decides_when_rule_relevance_ties() -> None:
     assert 2 * W_MUST > W_RULES > W_MUST + W_NICE
 
 
+def test_deciding_attribute_is_the_largest_weighted_difference() -> None:
+    jobs, candidates = _frames(
+        _candidate("berlin", "Berlin, Germany", ["BM25"]),
+        _candidate("munich", "Munich, Germany", ["BM25"]),
+        _candidate("with", "Berlin, Germany", ["spaCy", "BM25"]),
+        _candidate("without", "Berlin, Germany", ["BM25"], impact=2),
+        _candidate("bold", "Berlin, Germany", ["BM25"], impact=3),
+        _candidate("twin", "Berlin, Germany", ["BM25"]),
+    )
+    judge = SyntheticJudge(jobs, candidates, noise=0.0)
+    pairs = [_pair("berlin", "munich"), _pair("with", "without"), _pair("bold", "berlin"),
+             _pair("berlin", "twin")]  # fmt: skip
+    assert judge.deciding_attribute(pairs) == ["rules", "must-have", "impact", "tie"]
+    job = jobs.row(0, named=True)
+    for row in candidates.iter_rows(named=True):
+        assert sum(judge.parts(job, row).values()) == judge.score(job, row)
+
+
 def test_tie_is_a_seeded_coin_answered_consistently_in_both_orders() -> None:
     jobs, candidates = _frames(
         *(_candidate(f"c{i}", "Berlin, Germany", ["BM25"]) for i in range(40))

@@ -125,6 +125,10 @@ def test_rankpo_sweep_benchmark_runs_on_a_pipeline_run(
     for entry in [sweep["stage1"], *sweep["points"]]:
         assert 0.0 <= entry["ndcg@20"] <= 1.0 and 0.0 <= entry["alignment"] <= 1.0
         assert entry["heldout_pairs"] > 0
+        parts = entry["alignment_by_attribute"].values()
+        assert sum(part["pairs"] for part in parts) == entry["heldout_pairs"]
+        aligned = sum(part["pairs"] * part["alignment"] for part in parts)
+        assert aligned == pytest.approx(entry["alignment"] * entry["heldout_pairs"], abs=0.01)
     assert all(p["steps"] > 0 for p in sweep["points"])
     assert out.with_suffix(".png").stat().st_size > 0
 

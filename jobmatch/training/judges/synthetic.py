@@ -106,12 +106,37 @@ class SyntheticJudge:
 
     def score(self, job: dict[str, Any], candidate: dict[str, Any]) -> float:
         """How well a candidate fits a job, as the attentive reader sees it (row dicts)."""
-        relevance = match_pair(job, candidate, self.rules).relevance
+        return sum(self.parts(job, candidate).values())
+
+    def parts(self, job: dict[str, Any], candidate: dict[str, Any]) -> dict[str, float]:
+        """The weighted terms of `score`, by attribute: rules, must-have, nice-to-have, impact."""
         methods = set(candidate.get(HIDDEN_METHODS) or ())
-        must = len(set(job.get(HIDDEN_MUST_HAVE) or ()) & methods)
-        nice = len(set(job.get(HIDDEN_NICE_TO_HAVE) or ()) & methods)
-        impact = candidate.get(HIDDEN_IMPACT) or 0
-        return W_RULES * relevance + W_MUST * must + W_NICE * nice + W_IMPACT * impact
+        return {
+            "rules": W_RULES * match_pair(job, candidate, self.rules).relevance,
+            "must-have": W_MUST * len(set(job.get(HIDDEN_MUST_HAVE) or ()) & methods),
+            "nice-to-have": W_NICE * len(set(job.get(HIDDEN_NICE_TO_HAVE) or ()) & methods),
+            "impact": W_IMPACT * (candidate.get(HIDDEN_IMPACT) or 0),
+        }
+
+    def deciding_attribute(self, pairs: Sequence[PairToJudge]) -> list[str]:
+        """Per pair, the attribute whose term differs most between A and B, or "tie".
+
+        Says what a model must have learnt to agree with the judge on that pair: the rules
+        (stage 1's labels), methods that only the texts mention, or impact (query-independent).
+        """
+        jobs = self._jobs.lookup({pair.job_id for pair in pairs})
+        candidates = self._candidates.lookup(
+            {pair.a_id for pair in pairs} | {pair.b_id for pair in pairs}
+        )
+        decided = []
+        for pair in pairs:
+            job = jobs[pair.job_id]
+            a, b = self.parts(job, candidates[pair.a_id]), self.parts(job, candidates[pair.b_id])
+            if abs(sum(a.values()) - sum(b.values())) <= _TIE:
+                decided.append("tie")
+            else:
+                decided.append(max(a, key=lambda name: abs(a[name] - b[name])))
+        return decided
 
     def judge(self, pairs: Sequence[PairToJudge]) -> list[Judgement | None]:
         """Answer every pair (never None): higher score, seeded tie coin, seeded flips."""
