@@ -55,6 +55,8 @@ class TwoStageConfig:
     stage2_lr: float = 5e-5
     stage2_epochs: float = 1.0
     retention_weight: float = 1.0
+    min_confidence: float = 0.0
+    """Train stage 2 only on judge pairs at least this sure (0.55 drops the judge's ties)."""
     progress: bool = field(default_factory=lambda: sys.stderr.isatty())
 
 
@@ -238,6 +240,7 @@ def run_stage2(
     from jobmatch.training.rankpo import (
         AlignmentEvaluator,
         RankPOConfig,
+        confident_pairs,
         preference_texts,
         retention_examples,
         train_rankpo,
@@ -265,7 +268,9 @@ def run_stage2(
     )
     io.write_table(preferences, out / "preferences.parquet")
     held_ids = held["job_id"].implode()
-    train_prefs = preferences.filter(~pl.col("job_id").is_in(held_ids))
+    train_prefs = confident_pairs(
+        preferences.filter(~pl.col("job_id").is_in(held_ids)), config.min_confidence
+    )
     held_prefs = preferences.filter(pl.col("job_id").is_in(held_ids))
     lap("judge")
 
@@ -321,6 +326,13 @@ def run_stage2(
 @click.option("--stage2/--no-stage2", default=True, show_default=True)
 @click.option("--max-positives", type=int, default=4, show_default=True)
 @click.option("--pairs-per-job", type=int, default=20, show_default=True)
+@click.option(
+    "--min-confidence",
+    type=float,
+    default=TwoStageConfig.min_confidence,
+    show_default=True,
+    help="Stage 2 trains on judge pairs at least this sure (0.55 drops ties).",
+)
 def cli(
     out: str,
     data: str | None,
@@ -334,6 +346,7 @@ def cli(
     stage2: bool,
     max_positives: int,
     pairs_per_job: int,
+    min_confidence: float,
 ) -> None:
     config = TwoStageConfig(
         out=Path(out),
@@ -348,6 +361,7 @@ def cli(
         stage2=stage2,
         max_positives=max_positives,
         pairs_per_job=pairs_per_job,
+        min_confidence=min_confidence,
     )
     results = main(config)
     columns = ["ndcg@20", "recall@20", "mrr@20", "map@20", "ndcg_paper@20", "alignment"]
