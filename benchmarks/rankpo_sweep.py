@@ -317,7 +317,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def _point_key(point: dict[str, Any]) -> tuple[float, ...]:
+def _point_key(point: dict[str, Any]) -> tuple[Any, ...]:
     """What makes a sweep point: points from before a field existed used its default."""
     return (
         point["lr"],
@@ -326,6 +326,7 @@ def _point_key(point: dict[str, Any]) -> tuple[float, ...]:
         point["train_pairs"],
         point.get("min_confidence", 0.0),
         point.get("epochs", 1.0),
+        point.get("retention_from", "random" if point["retention_weight"] > 0 else "none"),
     )
 
 
@@ -349,6 +350,14 @@ def _floats(text: str) -> list[float]:
 @click.option("--epochs", type=float, default=1.0, show_default=True)
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--retention-negatives", type=int, default=1, show_default=True)
+@click.option(
+    "--retention-from",
+    type=click.Choice(["random", "mined"]),
+    default="random",
+    show_default=True,
+    help="Retention negatives: random non-relevant candidates, or the run's stage-1 mined "
+    "hard negatives (mined.jsonl, training jobs only).",
+)
 @click.option("--timing-steps", type=int, default=10, show_default=True)
 @click.option("--steps-only", is_flag=True, help="Only the reference-score timing.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -363,6 +372,7 @@ def main(
     epochs: float,
     batch_size: int,
     retention_negatives: int,
+    retention_from: str,
     timing_steps: int,
     steps_only: bool,
     seed: int,
@@ -399,8 +409,9 @@ def main(
             "stage-1 top-100",
             "batch_size": batch_size,
             "loss": "sigmoid, tau 0.1, reference-free (paper stage 2)",
-            "retention": f"MNRL tau 0.02 on rule pairs with {retention_negatives} random "
-            "negative(s), one retention batch per preference batch (round robin)",
+            "retention": f"MNRL tau 0.02 on rule pairs with {retention_negatives} negative(s) "
+            "(random non-relevant candidates, or stage 1's mined hard negatives where a point "
+            "says retention_from=mined), one retention batch per preference batch (round robin)",
             "seed": seed,
         },
     )
@@ -427,12 +438,20 @@ def main(
         results["stage1"]["eval_s"] = round(time.perf_counter() - started, 1)
         save()
     click.echo(f"stage 1: {results['stage1']}")
-    from jobmatch.training.rankpo import retention_examples
+    from jobmatch.training import data
+    from jobmatch.training.rankpo import retention_examples, retention_from_training_rows
 
-    retention = retention_examples(
-        run["train_jobs"], run["jobs"], run["candidates"], run["qrels"],
-        negatives=retention_negatives, seed=seed,
-    )  # fmt: skip
+    if retention_from == "mined":
+        retention = retention_from_training_rows(
+            data.read_training_jsonl(Path(run_dir) / "mined.jsonl"),
+            negatives=retention_negatives,
+            seed=seed,
+        )
+    else:
+        retention = retention_examples(
+            run["train_jobs"], run["jobs"], run["candidates"], run["qrels"],
+            negatives=retention_negatives, seed=seed,
+        )  # fmt: skip
     pairs = run["train_prefs"].height
     done = {_point_key(p) for p in results["points"]}
     for weight in _floats(weights):
@@ -445,10 +464,11 @@ def main(
                     "train_pairs": pairs,
                     "min_confidence": min_confidence,
                     "epochs": epochs,
+                    "retention_from": retention_from if weight > 0 else "none",
                 }
                 if _point_key(point) in done:
                     continue
-                model_dir = workdir / "-".join(f"{k}{v:g}" for k, v in point.items())
+                model_dir = workdir / "-".join(f"{k}{v}" for k, v in point.items())
                 point.update(
                     train_point(
                         run,

@@ -393,6 +393,14 @@ def _report(result, metric_name: str) -> None:
     help="Rule labels: enable retention batches and held-out nDCG@20.",
 )
 @click.option(
+    "--retention-train",
+    "retention_train_path",
+    type=INPUT_FILE,
+    default=None,
+    help="Stage 1's training JSONL (`jobmatch mine-negatives` output): retention batches use "
+    "its positives and mined hard negatives instead of random negatives.",
+)
+@click.option(
     "--model",
     "model",
     required=True,
@@ -459,6 +467,7 @@ def train_rankpo_command(
     jobs_path,
     candidates_path,
     qrels_path,
+    retention_train_path,
     model,
     out_dir,
     beta,
@@ -495,6 +504,7 @@ def train_rankpo_command(
         confident_pairs,
         preference_texts,
         retention_examples,
+        retention_from_training_rows,
         train_rankpo,
     )
 
@@ -522,6 +532,15 @@ def train_rankpo_command(
         if held.height:
             evaluators.append(RankingEvaluator(held, candidates, qrels, seed=seed))
         retention = retention_examples(train_jobs, jobs, candidates, qrels, seed=seed)
+    if retention_train_path:
+        from jobmatch.errors import InputError
+        from jobmatch.training import data
+
+        retention = retention_from_training_rows(
+            data.read_training_jsonl(retention_train_path), seed=seed
+        )
+        if not retention["anchor"]:
+            raise InputError("no row has a negative to retain", path=retention_train_path)
     config = RankPOConfig(
         out=Path(out_dir),
         model=model,

@@ -186,3 +186,63 @@ def test_holding_out_every_job_is_a_usage_error(corpus, tmp_path: Path) -> None:
         main, ["train", "contrastive", *paths, "--held-out", "12", "--out", str(tmp_path / "m")]
     )
     assert result.exit_code == 2 and "--held-out" in result.output, result.output
+
+
+@pytest.fixture(scope="module")
+def judged(corpus) -> Path:
+    """Preferences from the noise-free synthetic judge on seeded random pairs (no model)."""
+    from jobmatch.training.judges import PairToJudge
+    from jobmatch.training.judges.synthetic import SyntheticJudge
+
+    jobs = io.read_table(corpus["jobs"], "jobs")
+    candidates = io.read_table(corpus["candidates"], "candidates")
+    ids = candidates["candidate_id"].to_list()
+    pairs = [
+        PairToJudge(
+            job, "", ids[(7 * i + j) % len(ids)], "", ids[(11 * i + 3 * j + 1) % len(ids)], ""
+        )
+        for i, job in enumerate(jobs["job_id"].to_list())
+        for j in range(8)
+    ]
+    answers = SyntheticJudge(jobs, candidates, noise=0.0).judge(pairs)
+    rows = [
+        (p.job_id, *((p.a_id, p.b_id) if a.preferred == "A" else (p.b_id, p.a_id)), a.confidence)
+        for p, a in zip(pairs, answers, strict=True)
+    ]
+    path = corpus["folder"] / "judged.parquet"
+    pl.DataFrame(
+        rows, schema=["job_id", "chosen", "rejected", "confidence"], orient="row"
+    ).write_parquet(path)
+    return path
+
+
+def _rankpo_args(corpus, prefs: Path, model: Path, out: Path) -> list[str]:
+    return ["train", "rankpo", "--preferences", str(prefs), "--jobs", str(corpus["jobs"]),
+            "--candidates", str(corpus["candidates"]), "--model", str(model), "--held-out", "3",
+            "--batch-size", "8", "--no-progress", "--out", str(out)]  # fmt: skip
+
+
+def test_retention_from_stage1_training_file(corpus, judged: Path, tiny_model_dir: Path) -> None:
+    from jobmatch.training import data
+
+    jobs = io.read_table(corpus["jobs"], "jobs")
+    candidates = io.read_table(corpus["candidates"], "candidates")
+    qrels = pl.read_parquet(corpus["qrels"])
+    train = corpus["folder"] / "stage1-train.jsonl"
+    data.write_training_jsonl(
+        data.random_negatives(jobs, candidates, qrels, num=2), jobs, candidates, train
+    )
+    out = corpus["folder"] / "from-file"
+    args = _rankpo_args(corpus, judged, tiny_model_dir, out)
+    result = CliRunner().invoke(main, [*args, "--retention-train", str(train)])
+    assert result.exit_code == 0, result.output
+    # 9 training jobs x 8 pairs = 9 preference batches of 8, each followed by a retention batch
+    assert "after 18 steps" in result.output
+
+    empty = corpus["folder"] / "no-negatives.jsonl"
+    empty.write_text(json.dumps({"query": "a job", "positives": ["a fit"], "negatives": []}) + "\n")
+    result = CliRunner().invoke(
+        main, [*_rankpo_args(corpus, judged, tiny_model_dir, out), "--retention-train", str(empty)]
+    )
+    assert result.exit_code == 2 and "no row has a negative to retain" in result.output
+    assert str(empty) in result.output

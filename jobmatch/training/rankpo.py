@@ -14,6 +14,7 @@ alignment are both evaluated during training.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -237,6 +238,17 @@ def retention_examples(
     return data.contrastive_examples(
         data.rows_with_texts(rows, jobs, candidates), negatives=negatives, seed=seed
     )
+
+
+def retention_from_training_rows(
+    rows: Sequence[dict], *, negatives: int = RETENTION_NEGATIVES, seed: int = 0
+) -> dict[str, list[str]]:
+    """Retention rows from stage 1's own training file (`jobmatch mine-negatives` output, read
+    by `data.read_training_jsonl`): its rule positives with its mined hard negatives, so the
+    retention batches continue exactly the objective stage 1 ended on."""
+    from jobmatch.training import data
+
+    return data.contrastive_examples(rows, negatives=negatives, seed=seed)
 
 
 def confident_pairs(preferences: Any, min_confidence: float) -> Any:
