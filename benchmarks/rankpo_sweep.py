@@ -110,6 +110,18 @@ def evaluate_model(model: str, run: dict[str, Any], workdir: Path) -> dict[str, 
 ATTRIBUTES = ("rules", "must-have", "nice-to-have", "impact", "tie")
 
 
+def label_ceiling(run: dict[str, Any]) -> float:
+    """Share of held-out pairs whose label the noise-free judge agrees with (ties count half):
+    the alignment of a model that had learnt the judge exactly."""
+    from jobmatch.training.judges import PairToJudge
+    from jobmatch.training.judges.synthetic import SyntheticJudge
+
+    judge = SyntheticJudge(run["jobs"], run["candidates"], noise=0.0)
+    rows = run["held_prefs"].select("job_id", "chosen", "rejected").iter_rows()
+    answers = judge.judge([PairToJudge(j, "", c, "", r, "") for j, c, r in rows])
+    return sum(0.5 if a.confidence == 0.5 else a.preferred == "A" for a in answers) / len(answers)
+
+
 def deciding_attributes(pairs: Any, run: dict[str, Any]) -> list[str]:
     """What decides each (job, chosen, rejected) pair for the synthetic judge without noise."""
     from jobmatch.training.judges import PairToJudge
@@ -415,6 +427,7 @@ def main(
             "seed": seed,
         },
     )
+    results["label_ceiling"] = round(label_ceiling(run), 4)
     workdir = Path(tempfile.mkdtemp(prefix="rankpo-sweep-"))
 
     def save() -> None:

@@ -176,8 +176,12 @@ def _alignment_by_attribute(report: Report) -> str:
     """Held-out alignment split by what decides each pair, for the entries that recorded it."""
     entries = [("stage 1", report["stage1"])] + [
         (
-            f"{'retention' if p['retention_weight'] else 'plain'} lr {p['lr']:.0e}, "
-            f"{p['train_pairs']:,} pairs",
+            (
+                f"retention {p['retention_weight']:g} ({p.get('retention_from', 'random')})"
+                if p["retention_weight"]
+                else "plain"
+            )
+            + f", lr {p['lr']:.0e}, {p['train_pairs']:,} pairs",
             p,
         )
         for p in report["points"]
@@ -206,7 +210,11 @@ def rankpo_sweep(report: Report) -> str:
              f"{stage1['ndcg@20']:.3f}", "100%", f"{stage1['alignment']:.3f}", "-"]]  # fmt: skip
     order = ("train_pairs", "retention_weight", "beta", "lr")
     for p in sorted(report["points"], key=lambda p: tuple(p[key] for key in order)):
-        variant = "RankPO" if p["retention_weight"] == 0 else "RankPO + retention"
+        variant = (
+            "RankPO"
+            if p["retention_weight"] == 0
+            else f"RankPO + retention ({p.get('retention_from', 'random')} negatives)"
+        )
         confidence = p.get("min_confidence", 0.0)
         rows.append(
             [variant, f"{p['retention_weight']:g}", f"{p['train_pairs']:,}",
@@ -238,10 +246,16 @@ def rankpo_sweep(report: Report) -> str:
             "nDCG@20.\n"
         )
     text += _alignment_by_attribute(report)
+    ceiling = report.get("label_ceiling")
+    if ceiling is not None:
+        text += (
+            f"\nThe noise-free judge agrees with the held-out labels on {ceiling:.3f} of the pairs "
+            "(ties count half): the best alignment a model can reach here.\n"
+        )
     timing = report.get("reference_timing")
     if timing:
         text += (
-            f"Training steps/s with precomputed reference scores: "
+            f"\nTraining steps/s with precomputed reference scores: "
             f"{timing['precomputed']['steps_per_s']:.3f} vs {timing['online']['steps_per_s']:.3f} "
             f"with an online reference forward ({timing['speedup_steps_per_s']:.2f}x; "
             f"{timing['speedup_including_precompute']:.2f}x counting the one-off precompute; "

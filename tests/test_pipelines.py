@@ -130,6 +130,7 @@ def test_rankpo_sweep_benchmark_runs_on_a_pipeline_run(
         aligned = sum(part["pairs"] * part["alignment"] for part in parts)
         assert aligned == pytest.approx(entry["alignment"] * entry["heldout_pairs"], abs=0.01)
     assert all(p["steps"] > 0 for p in sweep["points"])
+    assert 0.5 <= sweep["label_ceiling"] <= 1.0  # the judge's own noise-free answers
     assert out.with_suffix(".png").stat().st_size > 0
 
     result = CliRunner().invoke(
