@@ -174,6 +174,9 @@ def _encoded(dataset: Any, info: StoreInfo, config: BuildConfig, ray_config: Ray
     from ray.data import ActorPoolStrategy
 
     gpus = {"num_gpus": ray_config.gpus_per_worker} if ray_config.gpus_per_worker > 0 else {}
+    # a small file is read as one block, and one block goes to one actor: split it so every
+    # worker gets batches (streaming repartition keeps the row order)
+    dataset = dataset.repartition(target_num_rows_per_block=config.chunk_rows)
     encoded = dataset.map_batches(
         EncodeBatches,
         fn_constructor_kwargs={
