@@ -438,7 +438,8 @@ def _report(result, metric_name: str) -> None:
     type=click.FloatRange(min=0),
     default=1.0,
     show_default=True,
-    help="Weight of interleaved stage-1 contrastive batches (needs --qrels); 0 = plain.",
+    help="Weight of interleaved stage-1 contrastive batches (needs --qrels or "
+    "--retention-train); 0 = plain.",
 )
 @click.option(
     "--min-confidence",
