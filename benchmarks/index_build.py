@@ -5,7 +5,7 @@ Usage:
     python benchmarks/index_build.py --text-sizes 2000 --text-sizes 20000 --store-sizes 100000
 
 Two kinds of build, each run as a separate `jobmatch index build` process whose own peak RSS
-(`wait4` rusage of that child) is recorded:
+is recorded (through a small wrapper process, see RSS_WRAPPER):
 - from text: synthetic candidates encoded by a tiny random BERT (2 layers, 32-d) built from
   a config, so encoding does not dominate; this measures streaming, validation, hashing,
   the embedding store and metadata writes;
@@ -44,19 +44,34 @@ class IndexBuildConfig:
     out: Path = RESULTS
 
 
+RSS_WRAPPER = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[2:]); "
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
+    "sys.exit(code)"
+)
+"""Runs a command and writes its peak RSS (KiB). Linux keeps a process's max RSS across fork
+and exec, so a child forked straight from this benchmark (hundreds of MiB of torch) would
+report at least that; a small wrapper process in between reports the command's own peak."""
+
+
 def timed(args: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Run a command; wall seconds and that process's peak RSS in MiB (Linux ru_maxrss, KiB)."""
+    """Run a command; wall seconds and that command's peak RSS in MiB."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as stderr:
-        child = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryDirectory() as tmp:
+        peak = Path(tmp) / "maxrss"
+        result = subprocess.run(
+            [sys.executable, "-c", RSS_WRAPPER, str(peak), *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
         wall = time.perf_counter() - started
-        if child.returncode != 0:
-            stderr.seek(0)
-            message = stderr.read().decode(errors="replace")[-2000:]
-            raise RuntimeError(f"{' '.join(args)} failed:\n{message}")
-    return {"seconds": round(wall, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed:\n{result.stderr[-2000:]}")
+        rss_kib = int(peak.read_text())
+    return {"seconds": round(wall, 2), "peak_rss_mib": round(rss_kib / 1024, 1)}
 
 
 def write_store(folder: Path, n: int, chunk_rows: int, dimension: int = 384) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -91,3 +92,19 @@ def test_index_build_benchmark(tmp_path: Path) -> None:
     assert text["n"] == 300 and store["n"] == 2000 and store["factory"] == "Flat"
     # a python process with torch loaded holds well over 50 MiB: the child's RSS was read
     assert text["peak_rss_mib"] > 50 and store["peak_rss_mib"] > 50
+
+
+def test_index_build_peak_rss_is_the_commands_own() -> None:
+    """Linux carries a parent's RSS into a forked child's maximum: a measure taken straight from
+    this (large) test process would report at least its size for any command."""
+    import index_build
+
+    ballast = bytearray(300 * 2**20)  # make this process big, as the benchmark process is
+    ballast[:: 2**12] = b"x" * len(ballast[:: 2**12])  # touch every page
+    small = index_build.timed([sys.executable, "-c", "pass"], env=dict(os.environ))
+    large = index_build.timed(
+        [sys.executable, "-c", "b = bytearray(200 * 2**20); b[::4096] = b'x' * len(b[::4096])"],
+        env=dict(os.environ),
+    )
+    assert small["peak_rss_mib"] < 100 < 200 < large["peak_rss_mib"] < 300
+    del ballast
