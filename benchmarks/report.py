@@ -181,7 +181,7 @@ def _alignment_by_attribute(report: Report) -> str:
                 if p["retention_weight"]
                 else "plain"
             )
-            + f", lr {p['lr']:.0e}, {p['train_pairs']:,} pairs",
+            + f", lr {p['lr']:.0e}, beta {p['beta']:g}, {p['train_pairs']:,} pairs",
             p,
         )
         for p in report["points"]
@@ -206,7 +206,7 @@ def _alignment_by_attribute(report: Report) -> str:
 def rankpo_sweep(report: Report) -> str:
     """The stage-2 trade-off: every sweep point against stage 1, the goal, reference timing."""
     stage1 = report["stage1"]
-    rows = [["stage 1 (start and reference)", "-", "-", "-", "-", "-", "-",
+    rows = [["stage 1 (start and reference)", "-", "-", "-", "-", "-", "-", "-",
              f"{stage1['ndcg@20']:.3f}", "100%", f"{stage1['alignment']:.3f}", "-"]]  # fmt: skip
     order = ("train_pairs", "retention_weight", "beta", "lr")
     for p in sorted(report["points"], key=lambda p: tuple(p[key] for key in order)):
@@ -219,13 +219,14 @@ def rankpo_sweep(report: Report) -> str:
         rows.append(
             [variant, f"{p['retention_weight']:g}", f"{p['train_pairs']:,}",
              f"{confidence:g}" if confidence else "all", f"{p.get('epochs', 1.0):g}", p["steps"],
-             f"{p['lr']:.0e}", f"{p['ndcg@20']:.3f}", f"{p['ndcg_retained']:.0%}",
+             f"{p['lr']:.0e}", f"{p['beta']:g}", f"{p['ndcg@20']:.3f}", f"{p['ndcg_retained']:.0%}",
              f"{p['alignment']:.3f}", f"{p['alignment_gain']:+.3f}"]
         )  # fmt: skip
     text = _table(
         ["variant", "retention weight", "pairs", "min confidence", "epochs", "steps", "lr",
-         "nDCG@20", "of stage 1", "alignment", "gain"],
-        ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"],
+         "beta", "nDCG@20", "of stage 1", "alignment", "gain"],
+        ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:",
+         "---:"],
         rows,
     )  # fmt: skip
     met = report.get("goal_met_by", [])
