@@ -48,27 +48,24 @@ def load_run(
     import polars as pl
 
     from jobmatch import io
-    from jobmatch.training.rankpo import confident_pairs
+    from jobmatch.training.rankpo import split_preferences
 
     jobs = io.read_table(run / "data" / "jobs.parquet", "jobs")
     candidates = io.read_table(run / "data" / "candidates.parquet", "candidates")
     held = io.read_table(run / "heldout_jobs.parquet", "jobs")
     qrels = pl.read_parquet(run / "qrels.parquet")
     preferences = pl.read_parquet(run / "preferences.parquet")
-    held_ids = held["job_id"].implode()
-    train_prefs = confident_pairs(
-        preferences.filter(~pl.col("job_id").is_in(held_ids)), min_confidence
-    )
+    train_prefs, held_prefs = split_preferences(preferences, held, min_confidence=min_confidence)
     if train_pairs and train_prefs.height > train_pairs:
         train_prefs = train_prefs.sample(train_pairs, seed=seed)
     return {
         "jobs": jobs,
         "candidates": candidates,
         "held": held,
-        "train_jobs": jobs.filter(~pl.col("job_id").is_in(held_ids)),
+        "train_jobs": jobs.filter(~pl.col("job_id").is_in(held["job_id"].implode())),
         "qrels": qrels,
         "train_prefs": train_prefs,
-        "held_prefs": preferences.filter(pl.col("job_id").is_in(held_ids)),
+        "held_prefs": held_prefs,
         "stage1": str(run / "stage1-mined"),
     }
 
@@ -113,25 +110,25 @@ ATTRIBUTES = ("rules", "must-have", "nice-to-have", "impact", "tie")
 def label_ceiling(run: dict[str, Any]) -> float:
     """Share of held-out pairs whose label the noise-free judge agrees with (ties count half):
     the alignment of a model that had learnt the judge exactly."""
-    from jobmatch.training.judges import PairToJudge
-    from jobmatch.training.judges.synthetic import SyntheticJudge
-
-    judge = SyntheticJudge(run["jobs"], run["candidates"], noise=0.0)
-    rows = run["held_prefs"].select("job_id", "chosen", "rejected").iter_rows()
-    answers = judge.judge([PairToJudge(j, "", c, "", r, "") for j, c, r in rows])
+    judge, pairs = _noise_free_judge(run["held_prefs"], run)
+    answers = judge.judge(pairs)
     return sum(0.5 if a.confidence == 0.5 else a.preferred == "A" for a in answers) / len(answers)
 
 
-def deciding_attributes(pairs: Any, run: dict[str, Any]) -> list[str]:
+def deciding_attributes(preferences: Any, run: dict[str, Any]) -> list[str]:
     """What decides each (job, chosen, rejected) pair for the synthetic judge without noise."""
+    judge, pairs = _noise_free_judge(preferences, run)
+    return judge.deciding_attribute(pairs)
+
+
+def _noise_free_judge(preferences: Any, run: dict[str, Any]) -> tuple[Any, list[Any]]:
+    """The synthetic judge without noise, and the preference rows as pairs (A = chosen)."""
     from jobmatch.training.judges import PairToJudge
     from jobmatch.training.judges.synthetic import SyntheticJudge
 
     judge = SyntheticJudge(run["jobs"], run["candidates"], noise=0.0)
-    rows = pairs.select("job_id", "chosen", "rejected").iter_rows()
-    return judge.deciding_attribute(
-        [PairToJudge(job, "", chosen, "", rejected, "") for job, chosen, rejected in rows]
-    )
+    rows = preferences.select("job_id", "chosen", "rejected").iter_rows()
+    return judge, [PairToJudge(job, "", a, "", b, "") for job, a, b in rows]
 
 
 def train_point(

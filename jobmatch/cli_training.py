@@ -495,17 +495,16 @@ def train_rankpo_command(
           --candidates data/candidates.parquet --qrels data/qrels.parquet \\
           --model models/stage1 --out models/stage2
     """
-    import polars as pl
 
     from jobmatch import io
     from jobmatch.training.evaluator import RankingEvaluator
     from jobmatch.training.rankpo import (
         AlignmentEvaluator,
         RankPOConfig,
-        confident_pairs,
         preference_texts,
         retention_examples,
         retention_from_training_rows,
+        split_preferences,
         train_rankpo,
     )
 
@@ -513,11 +512,7 @@ def train_rankpo_command(
     candidates = io.read_table(candidates_path, "candidates")
     preferences = io.read_table(preferences_path, "preferences")
     train_jobs, held = _split_jobs(jobs, held_out, seed)
-    held_ids = held["job_id"].implode()
-    train_prefs = confident_pairs(
-        preferences.filter(~pl.col("job_id").is_in(held_ids)), min_confidence
-    )
-    held_prefs = preferences.filter(pl.col("job_id").is_in(held_ids))
+    train_prefs, held_prefs = split_preferences(preferences, held, min_confidence=min_confidence)
     if train_prefs.height == 0:
         raise click.UsageError(
             "no preference pairs left for training after the held-out split"

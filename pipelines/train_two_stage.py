@@ -240,9 +240,9 @@ def run_stage2(
     from jobmatch.training.rankpo import (
         AlignmentEvaluator,
         RankPOConfig,
-        confident_pairs,
         preference_texts,
         retention_examples,
+        split_preferences,
         train_rankpo,
     )
 
@@ -267,11 +267,9 @@ def run_stage2(
         rows, schema=["job_id", "chosen", "rejected", "confidence"], orient="row"
     )
     io.write_table(preferences, out / "preferences.parquet")
-    held_ids = held["job_id"].implode()
-    train_prefs = confident_pairs(
-        preferences.filter(~pl.col("job_id").is_in(held_ids)), config.min_confidence
+    train_prefs, held_prefs = split_preferences(
+        preferences, held, min_confidence=config.min_confidence
     )
-    held_prefs = preferences.filter(pl.col("job_id").is_in(held_ids))
     lap("judge")
 
     def alignment_of(enc, index):

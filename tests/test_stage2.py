@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from jobmatch import io, rules
 from jobmatch.cli import main
 from jobmatch.synth import write_corpus
-from jobmatch.training.rankpo import _cycled, confident_pairs
+from jobmatch.training.rankpo import _cycled, confident_pairs, split_preferences
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +137,9 @@ def test_confident_pairs_keeps_sure_and_unrated_rows() -> None:
     assert confident_pairs(prefs, 0.0).equals(prefs)
     unrated = prefs.drop("confidence")
     assert confident_pairs(unrated, 0.9).equals(unrated)
+    # held-out jobs keep every pair, ties included; training pairs are filtered
+    train, held = split_preferences(prefs, pl.DataFrame({"job_id": ["j1"]}), min_confidence=0.55)
+    assert train["chosen"].to_list() == ["c", "d"] and held["chosen"].to_list() == ["a", "b"]
 
 
 def test_min_confidence_that_leaves_nothing_is_a_usage_error(corpus, tmp_path: Path) -> None:
@@ -151,27 +154,8 @@ def test_min_confidence_that_leaves_nothing_is_a_usage_error(corpus, tmp_path: P
             "confidence": [0.5] * len(jobs),
         }
     ).write_parquet(ties)
-    result = CliRunner().invoke(
-        main,
-        [
-            "train",
-            "rankpo",
-            "--preferences",
-            str(ties),
-            "--jobs",
-            str(corpus["jobs"]),
-            "--candidates",
-            str(corpus["candidates"]),
-            "--model",
-            "unused-before-the-check",
-            "--held-out",
-            "3",
-            "--min-confidence",
-            "0.55",
-            "--out",
-            str(tmp_path / "out"),
-        ],
-    )
+    args = _rankpo_args(corpus, ties, Path("unused-before-the-check"), tmp_path / "out")
+    result = CliRunner().invoke(main, [*args, "--min-confidence", "0.55"])
     assert result.exit_code == 2
     assert "no preference pairs left" in result.output and "--min-confidence 0.55" in result.output
     assert not (tmp_path / "out").exists()

@@ -268,6 +268,20 @@ def confident_pairs(preferences: Any, min_confidence: float) -> Any:
     return preferences.filter(confidence.is_null() | (confidence >= min_confidence))
 
 
+def split_preferences(
+    preferences: Any, held_jobs: Any, *, min_confidence: float = 0.0
+) -> tuple[Any, Any]:
+    """(training pairs, held-out pairs): pairs of held-out jobs are all kept for evaluation;
+    the others are training pairs if the judge was at least `min_confidence` sure."""
+    import polars as pl
+
+    from jobmatch import schema
+
+    held = pl.col(schema.JOB_ID).is_in(held_jobs[schema.JOB_ID].implode())
+    train = confident_pairs(preferences.filter(~held), min_confidence)
+    return train, preferences.filter(held)
+
+
 def preference_texts(preferences: Any, jobs: Any, candidates: Any) -> dict[str, list[str]]:
     """Id-based preference rows -> query/chosen/rejected texts."""
     job_text = dict(jobs.select("job_id", "text").iter_rows())
