@@ -182,9 +182,10 @@ def index() -> None:
 @click.option(
     "--embeddings",
     "embeddings_dir",
-    type=click.Path(file_okay=False, exists=True),
+    metavar="DIR|URI",
     default=None,
-    help="Build from a saved embedding store instead of encoding --input.",
+    help="Build from a saved embedding store (folder or filesystem URI) instead of encoding "
+    "--input.",
 )
 @click.option(
     "--index",
@@ -204,9 +205,10 @@ def index() -> None:
 @backend_options()
 @click.option(
     "--save-embeddings",
-    type=click.Path(file_okay=False),
+    metavar="DIR|URI",
     default=None,
-    help="Keep the embeddings as Parquet parts here (reusable with --embeddings).",
+    help="Keep the embeddings as Parquet parts here (reusable with --embeddings): a folder or "
+    "any pyarrow filesystem URI, e.g. s3://bucket/store.",
 )
 @click.option("--resume", is_flag=True, help="Continue a killed build from --save-embeddings.")
 @click.option("--id-col", default=None, help="Id column of the input, if not candidate_id.")
@@ -312,7 +314,7 @@ def index_build(
         factory=factory,
         chunk_rows=chunk_rows,
         batch_size=batch_size,
-        save_embeddings=Path(save_embeddings) if save_embeddings else None,
+        save_embeddings=save_embeddings,
         resume=resume,
         id_col=id_col,
         text_col=text_col,

@@ -4,7 +4,7 @@ Usage:
     ray start --head                                   # or an existing cluster
     python pipelines/distributed_index.py --input 'corpus/*.parquet' --name talent \\
         --address auto --workers 8 --gpus-per-worker 1 --shards 4 \\
-        --save-embeddings /shared/embeddings/talent      # keep parts: --resume after a crash
+        --save-embeddings s3://bucket/embeddings/talent  # keep parts: --resume after a crash
     RAY_ADDRESS=ray://head:10001 python pipelines/distributed_index.py --input corpus/ \\
         --name talent --workers 4
 
@@ -40,8 +40,9 @@ class DistributedIndexConfig:
     gpus_per_worker: float = 0.0
     chunk_rows: int = 8192
     batch_size: int = 64
-    save_embeddings: Path | None = None
-    """Keep the embedding store here; with resume, continue a killed build from it."""
+    save_embeddings: str | None = None
+    """Keep the embedding store here (folder or URI such as s3://bucket/store); with resume,
+    continue a killed build from it."""
     resume: bool = False
 
 
@@ -92,7 +93,12 @@ def main(config: DistributedIndexConfig) -> str:
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--gpus-per-worker", type=click.FloatRange(min=0), default=0.0, show_default=True)
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=8192, show_default=True)
-@click.option("--save-embeddings", type=click.Path(file_okay=False), default=None)
+@click.option(
+    "--save-embeddings",
+    metavar="DIR|URI",
+    default=None,
+    help="Embedding store: a folder every run can reach, or a URI (s3://, gs://, hdfs://).",
+)
 @click.option("--resume", is_flag=True, help="Continue a killed build from --save-embeddings.")
 def cli(
     inputs: tuple[str, ...],
@@ -120,7 +126,7 @@ def cli(
         workers=workers,
         gpus_per_worker=gpus_per_worker,
         chunk_rows=chunk_rows,
-        save_embeddings=Path(save_embeddings) if save_embeddings else None,
+        save_embeddings=save_embeddings,
         resume=resume,
     )
     try:

@@ -41,8 +41,9 @@ class BuildConfig:
     """Rows per encoded chunk and embedding-store part (the unit of resumption)."""
     batch_size: int = 64
     """Texts per encoder forward pass."""
-    save_embeddings: Path | None = None
-    """Keep the embedding store here (default: a temporary folder removed after the build)."""
+    save_embeddings: str | Path | None = None
+    """Keep the embedding store here, a folder or filesystem URI such as s3://bucket/store
+    (default: a temporary folder removed after the build)."""
     resume: bool = False
     """Reuse the finished parts of `save_embeddings` from an interrupted build."""
     id_col: str | None = None
@@ -143,9 +144,7 @@ def encode_into_store(
             bar.update(chunk.frame.height)
     if last < 0:
         raise IndexStoreError("no candidates in the input")
-    for stale in store.folder.glob("part-*.parquet"):  # parts of an earlier, longer input
-        if int(stale.stem.split("-")[1]) > last:
-            stale.unlink()
+    store.remove_parts_after(last)
     return reused
 
 
@@ -251,10 +250,10 @@ def _known_rows(paths: Sequence[str | Path]) -> int | None:
 
 
 @contextlib.contextmanager
-def _store_folder(config: BuildConfig, folder: str | Path) -> Iterator[Path]:
-    """The configured embedding-store folder, or a temporary one beside the index folder."""
+def _store_folder(config: BuildConfig, folder: str | Path) -> Iterator[str | Path]:
+    """The configured embedding-store folder or URI, or a temporary one beside the index."""
     if config.save_embeddings is not None:
-        yield Path(config.save_embeddings)
+        yield config.save_embeddings
         return
     parent = Path(folder).absolute().parent
     parent.mkdir(parents=True, exist_ok=True)

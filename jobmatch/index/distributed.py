@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import polars as pl
 
 from jobmatch import schema
@@ -33,7 +32,7 @@ from jobmatch.batches import content_hashes, expand_inputs, iter_chunks, validat
 from jobmatch.errors import IndexStoreError, JobmatchError, ModelError
 from jobmatch.index import atomic
 from jobmatch.index.build import BuildConfig, _index_store, _store_folder
-from jobmatch.index.embeddings import EmbeddingStore, StoreInfo
+from jobmatch.index.embeddings import EmbeddingStore, StoreInfo, vectors_of
 from jobmatch.io import format_of
 
 if TYPE_CHECKING:
@@ -160,9 +159,7 @@ def _encode_on_ray(
         index += 1
     if index == 0:
         raise IndexStoreError("no candidates in the input")
-    for stale in store.folder.glob("part-*.parquet"):  # parts of an earlier, longer input
-        if int(stale.stem.split("-")[1]) >= index:
-            stale.unlink()
+    store.remove_parts_after(index - 1)
 
 
 def _encoded(dataset: Any, info: StoreInfo, config: BuildConfig, ray_config: RayConfig):
@@ -195,19 +192,15 @@ def _encoded(dataset: Any, info: StoreInfo, config: BuildConfig, ray_config: Ray
 
 def _write_part(store: EmbeddingStore, index: int, table: pa.Table) -> None:
     frame = pl.from_arrow(table.drop_columns([schema.EMBEDDING]))
-    store.write_part(index, frame, _vectors(table.column(schema.EMBEDDING), store.info.dimension))
+    store.write_part(index, frame, vectors_of(table.column(schema.EMBEDDING), store.info.dimension))
 
 
 def _finished_prefix(store: EmbeddingStore) -> tuple[int, frozenset[str]]:
     """Parts 0..n-1 already written by an interrupted build, and the ids they hold."""
     count = 0
     ids: set[str] = set()
-    while store.part_path(count).is_file():
-        try:
-            frame = pl.read_parquet(store.part_path(count), columns=[schema.CANDIDATE_ID])
-        except Exception:  # a torn file from a crash is simply redone
-            break
-        ids.update(frame[schema.CANDIDATE_ID].to_list())
+    while (stored := store.part_ids(count)) is not None:
+        ids.update(stored.to_list())
         count += 1
     return count, frozenset(ids)
 
@@ -324,18 +317,6 @@ def _renames(config: BuildConfig) -> dict[str, str]:
     from jobmatch.batches import _renames
 
     return _renames("candidates", config.id_col, config.text_col)
-
-
-def _vectors(column: Any, dimension: int) -> np.ndarray:
-    """A FixedSizeList<float32>[d] (or tensor) column -> contiguous float32 [n, d]."""
-    import pyarrow as pa
-
-    chunks = []
-    for chunk in column.chunks:
-        if isinstance(chunk, pa.ExtensionArray):
-            chunk = chunk.storage
-        chunks.append(np.asarray(chunk.flatten(), dtype=np.float32).reshape(-1, dimension))
-    return np.ascontiguousarray(np.concatenate(chunks))
 
 
 def _jobmatch_cause(exc: BaseException) -> JobmatchError | None:

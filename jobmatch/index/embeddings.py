@@ -4,24 +4,29 @@ Encoding dominates build time, so its output is kept in parts written atomically
 a killed build resumes from the finished parts (`--resume`), and another index type can be
 built from the same parts without re-encoding (`--embeddings DIR`). `store.json` records the
 model fingerprint and chunk size; a part is reused only when its ids equal the chunk's ids.
+The folder may be local or on any pyarrow filesystem (s3://, gs://, hdfs://; see folder.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from jobmatch import io, schema
+from jobmatch import schema
 from jobmatch.errors import IndexStoreError
+from jobmatch.index.folder import Folder
 
 STORE_FILE = "store.json"
 STORE_FORMAT = 1
+_PART = re.compile(r"^part-(\d{5,})\.parquet$")
 
 
 @dataclass(frozen=True)
@@ -36,32 +41,37 @@ class StoreInfo:
 
 
 class EmbeddingStore:
-    """A folder of `part-NNNNN.parquet` files plus `store.json`."""
+    """A folder of `part-NNNNN.parquet` files plus `store.json`, local or remote."""
 
-    def __init__(self, folder: Path, info: StoreInfo) -> None:
-        self.folder = folder
+    def __init__(self, folder: str | Path | Folder, info: StoreInfo) -> None:
+        self.folder = Folder.of(folder)
         self.info = info
 
     @classmethod
-    def open(cls, folder: str | Path) -> EmbeddingStore:
+    def open(cls, folder: str | Path | Folder) -> EmbeddingStore:
         """Open an existing store for reading."""
-        folder = Path(folder)
-        path = folder / STORE_FILE
-        if not path.is_file():
+        folder = Folder.of(folder)
+        if not folder.is_file(STORE_FILE):
             raise IndexStoreError(f"{folder}: not an embedding store ({STORE_FILE} missing)")
         try:
-            info = StoreInfo(**json.loads(path.read_text("utf-8")))
+            info = StoreInfo(**json.loads(folder.read_text(STORE_FILE)))
         except (json.JSONDecodeError, TypeError) as exc:
-            raise IndexStoreError(f"{path}: malformed store description") from exc
+            raise IndexStoreError(
+                f"{folder.describe(STORE_FILE)}: malformed store description"
+            ) from exc
         if info.format_version != STORE_FORMAT:
-            raise IndexStoreError(f"{path}: unsupported store format {info.format_version}")
+            raise IndexStoreError(
+                f"{folder.describe(STORE_FILE)}: unsupported store format {info.format_version}"
+            )
         return cls(folder, info)
 
     @classmethod
-    def create(cls, folder: str | Path, info: StoreInfo, *, resume: bool) -> EmbeddingStore:
+    def create(
+        cls, folder: str | Path | Folder, info: StoreInfo, *, resume: bool
+    ) -> EmbeddingStore:
         """A store to write into; with `resume`, an existing compatible store is reused."""
-        folder = Path(folder)
-        if (folder / STORE_FILE).is_file():
+        folder = Folder.of(folder)
+        if folder.is_file(STORE_FILE):
             existing = cls.open(folder)
             if not resume:
                 raise IndexStoreError(
@@ -79,26 +89,31 @@ class EmbeddingStore:
                     f"({'; '.join(differences)})"
                 )
             return existing
-        if folder.exists() and any(folder.iterdir()):
+        if not folder.is_empty():
             raise IndexStoreError(f"{folder}: not empty and not an embedding store")
-        folder.mkdir(parents=True, exist_ok=True)
-        with io.atomic_path(folder / STORE_FILE) as tmp:
-            tmp.write_text(json.dumps(dataclasses.asdict(info), indent=2) + "\n", "utf-8")
+        folder.make()
+        folder.write_text(STORE_FILE, json.dumps(dataclasses.asdict(info), indent=2) + "\n")
         return cls(folder, info)
 
-    def part_path(self, index: int) -> Path:
-        return self.folder / f"part-{index:05d}.parquet"
+    @staticmethod
+    def part_name(index: int) -> str:
+        return f"part-{index:05d}.parquet"
+
+    def part_ids(self, index: int) -> pl.Series | None:
+        """The ids in part `index`, or None when it is missing or torn (then it is redone)."""
+        name = self.part_name(index)
+        if not self.folder.is_file(name):
+            return None
+        try:
+            table = self.folder.read_parquet(name, columns=[schema.CANDIDATE_ID])
+        except Exception:  # a torn file from a crash is simply redone
+            return None
+        return pl.from_arrow(table.column(schema.CANDIDATE_ID)).rename(schema.CANDIDATE_ID)
 
     def has_part(self, index: int, ids: pl.Series) -> bool:
         """True when part `index` exists and holds exactly these ids (a finished chunk)."""
-        path = self.part_path(index)
-        if not path.is_file():
-            return False
-        try:
-            stored = pl.read_parquet(path, columns=[schema.CANDIDATE_ID])[schema.CANDIDATE_ID]
-        except Exception:  # a torn file from a crash is simply redone
-            return False
-        return stored.equals(ids.rename(schema.CANDIDATE_ID))
+        stored = self.part_ids(index)
+        return stored is not None and stored.equals(ids.rename(schema.CANDIDATE_ID))
 
     def write_part(self, index: int, frame: pl.DataFrame, embeddings: np.ndarray) -> None:
         """Write one part atomically: metadata columns plus the embedding column."""
@@ -110,12 +125,17 @@ class EmbeddingStore:
         column = pl.Series(
             schema.EMBEDDING, embeddings, dtype=pl.Array(pl.Float32, self.info.dimension)
         )
-        with io.atomic_path(self.part_path(index)) as tmp:
-            frame.with_columns(column).write_parquet(tmp)
+        self.folder.write_parquet(self.part_name(index), frame.with_columns(column))
+
+    def remove_parts_after(self, last: int) -> None:
+        """Delete parts beyond `last`: left by an earlier build of a longer input."""
+        for index in self._present():
+            if index > last:
+                self.folder.delete(self.part_name(index))
 
     def part_indices(self) -> list[int]:
         """Indices of the parts present, checked to be contiguous from 0."""
-        indices = sorted(int(p.stem.split("-")[1]) for p in self.folder.glob("part-*.parquet"))
+        indices = self._present()
         if indices != list(range(len(indices))):
             missing = sorted(set(range(max(indices, default=-1) + 1)) - set(indices))
             raise IndexStoreError(f"{self.folder}: parts missing: {missing[:5]}")
@@ -124,20 +144,16 @@ class EmbeddingStore:
     def iter_parts(self) -> Iterator[tuple[pl.DataFrame, np.ndarray]]:
         """(metadata, embeddings float32 [n, d]) per part, in order."""
         for index in self.part_indices():
-            frame = pl.read_parquet(self.part_path(index))
-            vectors = frame[schema.EMBEDDING].to_numpy().astype(np.float32, copy=False)
-            yield frame.drop(schema.EMBEDDING), np.ascontiguousarray(vectors)
+            table = self.folder.read_parquet(self.part_name(index))
+            vectors = vectors_of(table.column(schema.EMBEDDING), self.info.dimension)
+            yield pl.from_arrow(table.drop_columns([schema.EMBEDDING])), vectors
 
     def rows(self) -> int:
-        import pyarrow.parquet as pq
-
-        return sum(pq.ParquetFile(self.part_path(i)).metadata.num_rows for i in self.part_indices())
+        return sum(self.folder.parquet_rows(self.part_name(i)) for i in self.part_indices())
 
     def sample(self, size: int, *, seed: int = 0) -> np.ndarray:
         """`size` embeddings drawn uniformly without replacement, for IVF/PQ training."""
-        import pyarrow.parquet as pq
-
-        counts = [pq.ParquetFile(self.part_path(i)).metadata.num_rows for i in self.part_indices()]
+        counts = [self.folder.parquet_rows(self.part_name(i)) for i in self.part_indices()]
         total = sum(counts)
         chosen = np.sort(np.random.default_rng(seed).choice(total, min(size, total), replace=False))
         out = []
@@ -145,7 +161,23 @@ class EmbeddingStore:
         for index, count in enumerate(counts):
             local = chosen[(chosen >= start) & (chosen < start + count)] - start
             if len(local):
-                column = pl.read_parquet(self.part_path(index), columns=[schema.EMBEDDING])
-                out.append(column[schema.EMBEDDING].to_numpy()[local])
+                table = self.folder.read_parquet(self.part_name(index), columns=[schema.EMBEDDING])
+                out.append(vectors_of(table.column(schema.EMBEDDING), self.info.dimension)[local])
             start += count
-        return np.ascontiguousarray(np.concatenate(out).astype(np.float32, copy=False))
+        return np.ascontiguousarray(np.concatenate(out))
+
+    def _present(self) -> list[int]:
+        names = (_PART.match(name) for name in self.folder.file_names())
+        return sorted(int(match.group(1)) for match in names if match)
+
+
+def vectors_of(column: Any, dimension: int) -> np.ndarray:
+    """A FixedSizeList<float32>[d] (or list or tensor) Arrow column -> float32 [n, d]."""
+    import pyarrow as pa
+
+    chunks = [np.zeros((0, dimension), dtype=np.float32)]
+    for chunk in column.chunks:
+        if isinstance(chunk, pa.ExtensionArray):
+            chunk = chunk.storage
+        chunks.append(np.asarray(chunk.flatten(), dtype=np.float32).reshape(-1, dimension))
+    return np.ascontiguousarray(np.concatenate(chunks))
