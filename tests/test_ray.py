@@ -173,7 +173,15 @@ def test_ray_options_need_engine_ray(tmp_path: Path) -> None:
 def ray_cluster():
     ray = pytest.importorskip("ray")
     pytest.importorskip("ray.data")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    # one logical GPU: Ray schedules --gpus-per-worker actors on it (torch finds no CUDA here
+    # and encodes on the CPU), which exercises the GPU scheduling path on a CPU-only machine
+    ray.init(
+        num_cpus=2,
+        num_gpus=1,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level="WARNING",
+    )
     yield ray
     ray.shutdown()
 
@@ -288,6 +296,30 @@ def test_killed_worker_is_restarted_and_build_completes(
     killer.join()
     assert killed, "no encoder actor was found to kill"
     assert len(list(store.glob("part-*.parquet"))) == 60
+    build_index([str(data)], tmp_path / "local", tiny_encoder)
+    local, distributed = load_index(tmp_path / "local"), load_index(tmp_path / "ray")
+    assert distributed.metadata.equals(local.metadata)
+    assert_same_hits(
+        search(distributed, tiny_encoder, JOBS, k=10), search(local, tiny_encoder, JOBS, k=10)
+    )
+
+
+@pytest.mark.slow
+def test_gpu_workers_are_scheduled_on_gpu_resources(
+    tmp_path: Path, tiny_model_dir: Path, tiny_encoder, ray_cluster
+) -> None:
+    from jobmatch.index.distributed import RayConfig, build_index_ray
+
+    data = tmp_path / "data"
+    data.mkdir()
+    io.write_table(make_candidates(90), data / "people.parquet")
+    build_index_ray(
+        [str(data)],
+        tmp_path / "ray",
+        str(tiny_model_dir),
+        BuildConfig(chunk_rows=30),
+        RayConfig(workers=2, gpus_per_worker=0.5, cpus_per_worker=0.5),  # share the one GPU
+    )
     build_index([str(data)], tmp_path / "local", tiny_encoder)
     local, distributed = load_index(tmp_path / "local"), load_index(tmp_path / "ray")
     assert distributed.metadata.equals(local.metadata)
