@@ -66,6 +66,18 @@ def _rowwise_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
 
+def test_openvino_parallel_streams_return_batches_in_order(model_dir: Path) -> None:
+    """Several batches run on parallel streams; one batch alone runs on the latency model."""
+    from jobmatch.encoder import load_encoder
+
+    encoder = load_encoder(str(model_dir), backend="openvino")
+    one_batch = encoder.encode(TEXTS, batch_size=len(TEXTS))
+    streamed = encoder.encode(TEXTS, batch_size=3)
+    np.testing.assert_allclose(streamed, one_batch, atol=1e-5)
+    alone = np.stack([encoder.encode([text], batch_size=1)[0] for text in TEXTS[:8]])
+    np.testing.assert_allclose(alone, one_batch[:8], atol=1e-5)
+
+
 @pytest.mark.parametrize(("backend", "quantize", "raw_floor", "centred_floor"), VARIANTS)
 def test_backend_agrees_with_torch(
     model_dir: Path,

@@ -4,15 +4,18 @@ Each batch goes through the model's own `preprocess` (its tokenizer, truncation 
 sequence length), the exported transformer, then the model's remaining modules (Pooling with
 its configured mode, Normalize, Dense, ...) in torch. Texts are sorted by length, longest
 first, so batches carry little padding; both runtimes use as many threads as the machine
-gives this process.
+gives this process. OpenVINO runs one batch on all threads, but several batches in parallel
+streams (its THROUGHPUT hint, one stream per core or two here) while the next batch is
+tokenised: MiniLM's small matrices keep one stream from using every core.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -22,7 +25,9 @@ from jobmatch.backends.spec import available_cores, label
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-Infer = Callable[[dict[str, np.ndarray]], np.ndarray]
+Key = TypeVar("Key")
+Infer = Callable[[Iterable[tuple[Key, dict[str, np.ndarray]]]], Iterator[tuple[Key, np.ndarray]]]
+"""Token embeddings for a stream of (key, model inputs) batches, yielded in input order."""
 
 
 @dataclass
@@ -50,12 +55,16 @@ class Runtime:
         out: np.ndarray | None = None
         tail = list(self.model)[1:]
         starts = range(0, len(texts), batch_size)
-        with torch.inference_mode():
+
+        def batches() -> Iterator[tuple[tuple[np.ndarray, dict], dict[str, np.ndarray]]]:
             for start in tqdm(starts, desc="encoding", unit="batch", disable=not progress):
                 rows = order[start : start + batch_size]
                 features = self.model.preprocess([texts[i] for i in rows])
-                arrays = {name: features[name].numpy() for name in self.input_names}
-                features[export.OUTPUT_NAME] = torch.from_numpy(self.infer(arrays))
+                yield (rows, features), {name: features[name].numpy() for name in self.input_names}
+
+        with torch.inference_mode():
+            for (rows, features), tokens in self.infer(batches()):
+                features[export.OUTPUT_NAME] = torch.from_numpy(tokens)
                 for module in tail:
                     features = module(features)
                 pooled = torch.nn.functional.normalize(features["sentence_embedding"], dim=1)
@@ -166,8 +175,9 @@ def _open_onnx(path: Path, quantize: str, threads: int) -> Infer:
     options.log_severity_level = 3
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def infer(arrays: dict[str, np.ndarray]) -> np.ndarray:
-        return session.run([export.OUTPUT_NAME], arrays)[0]
+    def infer(batches):
+        for key, arrays in batches:
+            yield key, session.run([export.OUTPUT_NAME], arrays)[0]
 
     return infer
 
@@ -175,17 +185,60 @@ def _open_onnx(path: Path, quantize: str, threads: int) -> Infer:
 def _open_openvino(path: Path, quantize: str, threads: int) -> Infer:
     import openvino as ov
 
-    config = {
-        "INFERENCE_NUM_THREADS": threads,
-        "PERFORMANCE_HINT": "LATENCY",
-        # f32 unless bf16 was asked for: OpenVINO would otherwise pick bf16 on AMX CPUs.
-        "INFERENCE_PRECISION_HINT": "bf16" if quantize == "bf16" else "f32",
-    }
-    compiled = ov.Core().compile_model(str(path), "CPU", config)
-    request = compiled.create_infer_request()
+    core = ov.Core()
+    compiled: dict[str, Any] = {}
 
-    def infer(arrays: dict[str, np.ndarray]) -> np.ndarray:
-        request.infer(arrays)
-        return np.array(request.get_output_tensor(0).data, dtype=np.float32)
+    def model(hint: str) -> Any:
+        """Compiled on first use: LATENCY (one stream) for one batch, THROUGHPUT for more."""
+        if hint not in compiled:
+            config = {
+                "INFERENCE_NUM_THREADS": threads,
+                "PERFORMANCE_HINT": hint,
+                # f32 unless bf16 was asked for: OpenVINO would otherwise pick bf16 on AMX CPUs.
+                "INFERENCE_PRECISION_HINT": "bf16" if quantize == "bf16" else "f32",
+            }
+            compiled[hint] = core.compile_model(str(path), "CPU", config)
+        return compiled[hint]
+
+    def infer(batches):
+        batches = iter(batches)
+        first = next(batches, None)
+        if first is None:
+            return
+        second = next(batches, None)
+        if second is None:  # a single batch (a query): all threads on it
+            request = model("LATENCY").create_infer_request()
+            request.infer(first[1])
+            yield first[0], _output(request)
+            return
+        yield from _in_parallel(model("THROUGHPUT"), itertools.chain([first, second], batches))
 
     return infer
+
+
+def _in_parallel(compiled: Any, batches: Iterable[tuple[Any, dict]]) -> Iterator[tuple[Any, Any]]:
+    """Run batches on the compiled model's parallel streams; yield results in input order."""
+    import openvino as ov
+
+    queue = ov.AsyncInferQueue(compiled, compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+    finished: dict[int, np.ndarray] = {}
+    queue.set_callback(lambda request, slot: finished.__setitem__(slot, _output(request)))
+    keys: dict[int, Any] = {}
+    ready = 0
+    for slot, (key, arrays) in enumerate(batches):
+        keys[slot] = key
+        queue.start_async(arrays, slot)  # waits while every stream is busy
+        while ready in finished:
+            yield keys.pop(ready), finished.pop(ready)
+            ready += 1
+    queue.wait_all()
+    while ready in finished:
+        yield keys.pop(ready), finished.pop(ready)
+        ready += 1
+    if keys:
+        raise RuntimeError(f"OpenVINO returned no result for {len(keys)} batch(es)")
+
+
+def _output(request: Any) -> np.ndarray:
+    """A copy of the request's output: its buffer is reused by the next inference."""
+    return np.array(request.get_output_tensor(0).data, dtype=np.float32)
