@@ -189,7 +189,8 @@ def _open_openvino(path: Path, quantize: str, threads: int) -> Infer:
     compiled: dict[str, Any] = {}
 
     def model(hint: str) -> Any:
-        """Compiled on first use: LATENCY (one stream) for one batch, THROUGHPUT for more."""
+        """LATENCY (one stream, every thread) for one batch; THROUGHPUT, compiled on first
+        use, for more."""
         if hint not in compiled:
             config = {
                 "INFERENCE_NUM_THREADS": threads,
@@ -213,6 +214,7 @@ def _open_openvino(path: Path, quantize: str, threads: int) -> Infer:
             return
         yield from _in_parallel(model("THROUGHPUT"), itertools.chain([first, second], batches))
 
+    model("LATENCY")  # compile now: a broken export fails at load, not at the first query
     return infer
 
 
