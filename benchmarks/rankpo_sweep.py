@@ -59,6 +59,7 @@ def load_run(
     if train_pairs and train_prefs.height > train_pairs:
         train_prefs = train_prefs.sample(train_pairs, seed=seed)
     return {
+        "fit_prefs": train_prefs.sample(min(FIT_PAIRS, train_prefs.height), seed=seed),
         "jobs": jobs,
         "candidates": candidates,
         "held": held,
@@ -70,9 +71,15 @@ def load_run(
     }
 
 
+FIT_PAIRS = 500
+"""Training pairs on which each point's fit is measured (a sample of the pairs it trained on;
+for stage 1, which trained on none, the same sample)."""
+
+
 def evaluate_model(model: str, run: dict[str, Any], workdir: Path) -> dict[str, Any]:
     """Held-out nDCG@20 (Flat index over all candidates) and held-out alignment of a model,
-    overall and by the attribute that decides each pair for the noise-free judge."""
+    overall and by the attribute that decides each pair for the noise-free judge; and its
+    alignment on training pairs, which tells underfitting from failing to generalise."""
     from jobmatch.encoder import load_encoder
     from jobmatch.evaluation import evaluate, preference_scores
     from jobmatch.index import BuildConfig, build_index, load_index
@@ -85,7 +92,12 @@ def evaluate_model(model: str, run: dict[str, Any], workdir: Path) -> dict[str, 
     report = evaluate(loaded, encoder, run["held"], run["qrels"], k=20)[encoder.name].as_dict()
     pairs, s_chosen, s_rejected = preference_scores(loaded, encoder, run["held"], run["held_prefs"])
     deciding = np.array(deciding_attributes(pairs, run))
+    fit, fit_chosen, fit_rejected = preference_scores(
+        loaded, encoder, run["train_jobs"], run["fit_prefs"]
+    )
     return {
+        "train_alignment": round(alignment(fit_chosen, fit_rejected), 4),
+        "train_alignment_pairs": fit.height,
         "ndcg@20": round(report["ndcg@20"], 4),
         "recall@20": round(report["recall@20"], 4),
         "mrr@20": round(report["mrr@20"], 4),
@@ -442,7 +454,7 @@ def main(
         save()
         click.echo(json.dumps(results["reference_timing"], indent=2))
         return
-    if "alignment_by_attribute" not in results.get("stage1", {}):
+    if "train_alignment" not in results.get("stage1", {}):
         started = time.perf_counter()
         results["stage1"] = evaluate_model(run["stage1"], run, workdir)
         results["stage1"]["eval_s"] = round(time.perf_counter() - started, 1)

@@ -203,11 +203,17 @@ def _alignment_by_attribute(report: Report) -> str:
     )
 
 
+def _fit(entry: dict) -> str:
+    """Alignment on a sample of the pairs the model trained on ("-" where not recorded)."""
+    return f"{entry['train_alignment']:.3f}" if "train_alignment" in entry else "-"
+
+
 def rankpo_sweep(report: Report) -> str:
     """The stage-2 trade-off: every sweep point against stage 1, the goal, reference timing."""
     stage1 = report["stage1"]
     rows = [["stage 1 (start and reference)", "-", "-", "-", "-", "-", "-", "-",
-             f"{stage1['ndcg@20']:.3f}", "100%", f"{stage1['alignment']:.3f}", "-"]]  # fmt: skip
+             f"{stage1['ndcg@20']:.3f}", "100%", f"{stage1['alignment']:.3f}", "-",
+             _fit(stage1)]]  # fmt: skip
     order = ("train_pairs", "retention_weight", "beta", "lr")
     for p in sorted(report["points"], key=lambda p: tuple(p[key] for key in order)):
         variant = (
@@ -220,15 +226,22 @@ def rankpo_sweep(report: Report) -> str:
             [variant, f"{p['retention_weight']:g}", f"{p['train_pairs']:,}",
              f"{confidence:g}" if confidence else "all", f"{p.get('epochs', 1.0):g}", p["steps"],
              f"{p['lr']:.0e}", f"{p['beta']:g}", f"{p['ndcg@20']:.3f}", f"{p['ndcg_retained']:.0%}",
-             f"{p['alignment']:.3f}", f"{p['alignment_gain']:+.3f}"]
+             f"{p['alignment']:.3f}", f"{p['alignment_gain']:+.3f}", _fit(p)]
         )  # fmt: skip
     text = _table(
         ["variant", "retention weight", "pairs", "min confidence", "epochs", "steps", "lr",
-         "beta", "nDCG@20", "of stage 1", "alignment", "gain"],
+         "beta", "nDCG@20", "of stage 1", "alignment", "gain", "train alignment"],
         ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:",
-         "---:"],
+         "---:", "---:"],
         rows,
     )  # fmt: skip
+    if any("train_alignment" in p for p in [stage1, *report["points"]]):
+        text += (
+            "\nTrain alignment: on up to 500 of the pairs the point trained on (stage 1 trained on "
+            "none of them). Close to the held-out alignment means the model does not fit the "
+            "judge even on its own training pairs (underfitting), far above it means it does "
+            "not generalise to new jobs.\n"
+        )
     met = report.get("goal_met_by", [])
     if met:
         best = max(met, key=lambda p: p["alignment"])

@@ -129,6 +129,8 @@ def test_rankpo_sweep_benchmark_runs_on_a_pipeline_run(
         assert sum(part["pairs"] for part in parts) == entry["heldout_pairs"]
         aligned = sum(part["pairs"] * part["alignment"] for part in parts)
         assert aligned == pytest.approx(entry["alignment"] * entry["heldout_pairs"], abs=0.01)
+        assert 0.0 <= entry["train_alignment"] <= 1.0
+        assert entry["train_alignment_pairs"] == 16  # every one of the --train-pairs sample
     assert all(p["steps"] > 0 for p in sweep["points"])
     assert 0.5 <= sweep["label_ceiling"] <= 1.0  # the judge's own noise-free answers
     assert out.with_suffix(".png").stat().st_size > 0
