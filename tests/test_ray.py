@@ -186,6 +186,14 @@ def ray_cluster():
     ray.shutdown()
 
 
+def assert_equals_local_build(data: Path, ray_index: Path, local_index: Path, encoder) -> None:
+    """Build `data` in-process and check the Ray-built index has its rows and top-10 hits."""
+    build_index([str(data)], local_index, encoder)
+    local, distributed = load_index(local_index), load_index(ray_index)
+    assert distributed.metadata.equals(local.metadata)
+    assert_same_hits(search(distributed, encoder, JOBS, k=10), search(local, encoder, JOBS, k=10))
+
+
 def mixed_inputs(folder: Path, n: int) -> Path:
     """One corpus split over Parquet, CSV and JSONL files (CSV flattens the areas lists)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -296,12 +304,7 @@ def test_killed_worker_is_restarted_and_build_completes(
     killer.join()
     assert killed, "no encoder actor was found to kill"
     assert len(list(store.glob("part-*.parquet"))) == 60
-    build_index([str(data)], tmp_path / "local", tiny_encoder)
-    local, distributed = load_index(tmp_path / "local"), load_index(tmp_path / "ray")
-    assert distributed.metadata.equals(local.metadata)
-    assert_same_hits(
-        search(distributed, tiny_encoder, JOBS, k=10), search(local, tiny_encoder, JOBS, k=10)
-    )
+    assert_equals_local_build(data, tmp_path / "ray", tmp_path / "local", tiny_encoder)
 
 
 @pytest.mark.slow
@@ -320,12 +323,7 @@ def test_gpu_workers_are_scheduled_on_gpu_resources(
         BuildConfig(chunk_rows=30),
         RayConfig(workers=2, gpus_per_worker=0.5, cpus_per_worker=0.5),  # share the one GPU
     )
-    build_index([str(data)], tmp_path / "local", tiny_encoder)
-    local, distributed = load_index(tmp_path / "local"), load_index(tmp_path / "ray")
-    assert distributed.metadata.equals(local.metadata)
-    assert_same_hits(
-        search(distributed, tiny_encoder, JOBS, k=10), search(local, tiny_encoder, JOBS, k=10)
-    )
+    assert_equals_local_build(data, tmp_path / "ray", tmp_path / "local", tiny_encoder)
 
 
 @pytest.mark.slow
