@@ -42,13 +42,24 @@ GOAL_ALIGNMENT_GAIN = 0.10
 
 
 def load_run(
-    run: Path, *, train_pairs: int, seed: int, min_confidence: float = 0.0
+    run: Path,
+    *,
+    train_pairs: int,
+    seed: int,
+    min_confidence: float = 0.0,
+    more_jobs: int = 0,
+    pairs_per_job: int = 0,
 ) -> dict[str, Any]:
-    """Corpus, labels, split and preference pairs of a two-stage pipeline run folder."""
+    """Corpus, labels, split and preference pairs of a two-stage pipeline run folder.
+
+    `more_jobs` adds that many newly synthesised jobs, judged like the run's own, as extra
+    training jobs; `pairs_per_job` keeps at most that many training pairs per job (0: all).
+    Both change how many jobs the training pairs come from at a fixed number of pairs.
+    """
     import polars as pl
 
     from jobmatch import io
-    from jobmatch.training.rankpo import split_preferences
+    from jobmatch.training.rankpo import confident_pairs, split_preferences
 
     jobs = io.read_table(run / "data" / "jobs.parquet", "jobs")
     candidates = io.read_table(run / "data" / "candidates.parquet", "candidates")
@@ -56,6 +67,19 @@ def load_run(
     qrels = pl.read_parquet(run / "qrels.parquet")
     preferences = pl.read_parquet(run / "preferences.parquet")
     train_prefs, held_prefs = split_preferences(preferences, held, min_confidence=min_confidence)
+    rule_jobs = jobs.filter(~pl.col("job_id").is_in(held["job_id"].implode()))
+    if more_jobs:
+        extra_jobs, extra_prefs = judged_extra_jobs(run, jobs, candidates, more_jobs, seed=seed)
+        jobs = pl.concat([jobs, extra_jobs], how="vertical_relaxed")
+        train_prefs = pl.concat(
+            [train_prefs, confident_pairs(extra_prefs, min_confidence)], how="vertical_relaxed"
+        )
+    if pairs_per_job:
+        train_prefs = (
+            train_prefs.sample(fraction=1.0, shuffle=True, seed=seed)
+            .group_by("job_id", maintain_order=True)
+            .head(pairs_per_job)
+        )
     if train_pairs and train_prefs.height > train_pairs:
         train_prefs = train_prefs.sample(train_pairs, seed=seed)
     return {
@@ -63,12 +87,55 @@ def load_run(
         "jobs": jobs,
         "candidates": candidates,
         "held": held,
+        "rule_jobs": rule_jobs,
         "train_jobs": jobs.filter(~pl.col("job_id").is_in(held["job_id"].implode())),
+        "train_prefs_jobs": train_prefs["job_id"].n_unique(),
         "qrels": qrels,
         "train_prefs": train_prefs,
         "held_prefs": held_prefs,
         "stage1": str(run / "stage1-mined"),
     }
+
+
+def judged_extra_jobs(
+    run: Path, jobs: Any, candidates: Any, count: int, *, seed: int
+) -> tuple[Any, Any]:
+    """`count` jobs synthesised after the run's own (same generator, same seed, so the run's
+    jobs are their prefix and ids do not clash), with synthetic-judge pairs drawn from the
+    stage-1 top-100 exactly as the pipeline drew the run's; cached in the run folder."""
+    import polars as pl
+
+    from jobmatch import io
+    from jobmatch.encoder import load_encoder
+    from jobmatch.synth import generate_jobs
+    from jobmatch.training.judges import preferences_table
+    from jobmatch.training.judges.sampling import draw_pairs
+    from jobmatch.training.judges.synthetic import SyntheticJudge
+
+    folder = run / f"more-jobs-{count}-seed{seed}"
+    if (folder / "preferences.parquet").exists():
+        return (
+            io.read_table(folder / "jobs.parquet", "jobs"),
+            pl.read_parquet(folder / "preferences.parquet"),
+        )
+    generated = pl.from_arrow(generate_jobs(jobs.height + count, seed=seed))
+    prefix = generated.head(jobs.height).select(jobs.columns)
+    if not prefix.equals(jobs):
+        raise click.ClickException(
+            f"{run}/data/jobs.parquet is not `jobmatch synth` output with seed {seed}: "
+            "cannot synthesise more jobs like it"
+        )
+    extra = generated.slice(jobs.height)
+    every_job = pl.concat([jobs, extra.select(jobs.columns)], how="vertical_relaxed")
+    pairs = draw_pairs(
+        load_encoder(str(run / "stage1-mined")), extra, candidates, pairs_per_job=20, seed=seed
+    )
+    answers = SyntheticJudge(every_job, candidates, noise=0.1, seed=seed).judge(pairs)
+    preferences = preferences_table(pairs, answers)
+    folder.mkdir(exist_ok=True)
+    io.write_table(extra, folder / "jobs.parquet")
+    io.write_table(preferences, folder / "preferences.parquet")
+    return extra, preferences
 
 
 FIT_PAIRS = 500
@@ -348,6 +415,8 @@ def _point_key(point: dict[str, Any]) -> tuple[Any, ...]:
         point.get("min_confidence", 0.0),
         point.get("epochs", 1.0),
         point.get("retention_from", "random" if point["retention_weight"] > 0 else "none"),
+        point.get("more_jobs", 0),
+        point.get("pairs_per_job", 0),
     )
 
 
@@ -369,6 +438,21 @@ def _floats(text: str) -> list[float]:
     help="Train only on pairs with judge confidence >= this (0.55 drops the judge's ties).",
 )
 @click.option("--epochs", type=float, default=1.0, show_default=True)
+@click.option(
+    "--more-jobs",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Synthesise and judge this many more training jobs (cached in the run folder).",
+)
+@click.option(
+    "--pairs-per-job",
+    type=int,
+    default=0,
+    show_default=True,
+    help="At most this many training pairs per job (0: all); with --more-jobs, spreads the "
+    "same number of pairs over more jobs.",
+)
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--retention-negatives", type=int, default=1, show_default=True)
 @click.option(
@@ -391,6 +475,8 @@ def main(
     train_pairs: int,
     min_confidence: float,
     epochs: float,
+    more_jobs: int,
+    pairs_per_job: int,
     batch_size: int,
     retention_negatives: int,
     retention_from: str,
@@ -403,7 +489,14 @@ def main(
 
     torch.set_num_threads(os.cpu_count() or 1)
     out_path = Path(out)
-    run = load_run(Path(run_dir), train_pairs=train_pairs, seed=seed, min_confidence=min_confidence)
+    run = load_run(
+        Path(run_dir),
+        train_pairs=train_pairs,
+        seed=seed,
+        min_confidence=min_confidence,
+        more_jobs=more_jobs,
+        pairs_per_job=pairs_per_job,
+    )
     results: dict[str, Any] = (
         json.loads(out_path.read_text()) if out_path.exists() else {"points": []}
     )
@@ -471,7 +564,7 @@ def main(
         )
     else:
         retention = retention_examples(
-            run["train_jobs"], run["jobs"], run["candidates"], run["qrels"],
+            run["rule_jobs"], run["jobs"], run["candidates"], run["qrels"],
             negatives=retention_negatives, seed=seed,
         )  # fmt: skip
     pairs = run["train_prefs"].height
@@ -487,6 +580,9 @@ def main(
                     "min_confidence": min_confidence,
                     "epochs": epochs,
                     "retention_from": retention_from if weight > 0 else "none",
+                    "more_jobs": more_jobs,
+                    "pairs_per_job": pairs_per_job,
+                    "train_jobs": run["train_prefs_jobs"],
                 }
                 if _point_key(point) in done:
                     continue

@@ -690,12 +690,12 @@ def judge(
     """
     if judge_kind == "llm" and not (endpoint and judge_model):
         raise click.UsageError("--judge llm needs --endpoint and --judge-model")
-    import polars as pl
     from tqdm.auto import tqdm
 
-    from jobmatch import io, schema
+    from jobmatch import io
     from jobmatch.encoder import load_encoder
     from jobmatch.errors import JobmatchError
+    from jobmatch.training.judges import preferences_table
     from jobmatch.training.judges.sampling import draw_pairs
 
     jobs = io.read_table(jobs_path, "jobs")
@@ -732,33 +732,19 @@ def judge(
             chunk = pairs[start : start + JUDGE_CHUNK]
             answers.extend(judge_.judge(chunk))
             bar.update(len(chunk))
-    kept = [(p, a) for p, a in zip(pairs, answers, strict=True) if a is not None]
-    if not kept:
+    preferences = preferences_table(pairs, answers)
+    if preferences.is_empty():
         reason = getattr(judge_, "last_error", None)
         raise JobmatchError(
             f"the {judge_.name} judge answered none of {len(pairs)} pairs; nothing written"
             + (f" (last error: {reason})" if reason else "")
         )
-    preferences = pl.DataFrame(
-        {
-            schema.JOB_ID: [p.job_id for p, _ in kept],
-            schema.CHOSEN: [p.a_id if a.preferred == "A" else p.b_id for p, a in kept],
-            schema.REJECTED: [p.b_id if a.preferred == "A" else p.a_id for p, a in kept],
-            schema.CONFIDENCE: [a.confidence for _, a in kept],
-        },
-        schema={
-            schema.JOB_ID: pl.String,
-            schema.CHOSEN: pl.String,
-            schema.REJECTED: pl.String,
-            schema.CONFIDENCE: pl.Float32,
-        },
-    )
     io.write_table(io.validate(preferences, "preferences"), out_path)
-    share_a = sum(a.preferred == "A" for _, a in kept) / len(kept)
+    share_a = sum(a is not None and a.preferred == "A" for a in answers) / preferences.height
     stats = getattr(judge_, "stats", None) or {}
     stats_text = "; " + " ".join(f"{k}={v}" for k, v in stats.items()) if stats else ""
     _status(
-        f"judged {len(kept)} of {len(pairs)} pairs ({len(pairs) - len(kept)} dropped) from the "
-        f"top-{top} of {jobs.height} jobs with the {judge_.name} judge; A preferred "
-        f"{share_a:.1%}{stats_text} -> {out_path}"
+        f"judged {preferences.height} of {len(pairs)} pairs ({len(pairs) - preferences.height} "
+        f"dropped) from the top-{top} of {jobs.height} jobs with the {judge_.name} judge; "
+        f"A preferred {share_a:.1%}{stats_text} -> {out_path}"
     )

@@ -229,12 +229,12 @@ def run_stage2(
 ):
     """Judge pairs from the stage-1 top-100, then RankPO plain and with retention."""
     import numpy as np
-    import polars as pl
 
     from jobmatch import io
     from jobmatch.evaluation import preference_alignment
     from jobmatch.index.lifecycle import reconstruct
     from jobmatch.training.evaluator import RankingEvaluator
+    from jobmatch.training.judges import preferences_table
     from jobmatch.training.judges.sampling import draw_pairs
     from jobmatch.training.judges.synthetic import SyntheticJudge
     from jobmatch.training.rankpo import (
@@ -258,14 +258,7 @@ def run_stage2(
     judgements = SyntheticJudge(jobs, candidates, noise=config.judge_noise, seed=config.seed).judge(
         pairs
     )
-    rows = [
-        (p.job_id, *((p.a_id, p.b_id) if j.preferred == "A" else (p.b_id, p.a_id)), j.confidence)
-        for p, j in zip(pairs, judgements, strict=True)
-        if j is not None
-    ]
-    preferences = pl.DataFrame(
-        rows, schema=["job_id", "chosen", "rejected", "confidence"], orient="row"
-    )
+    preferences = preferences_table(pairs, judgements)
     io.write_table(preferences, out / "preferences.parquet")
     train_prefs, held_prefs = split_preferences(
         preferences, held, min_confidence=config.min_confidence

@@ -142,3 +142,35 @@ def test_rankpo_sweep_benchmark_runs_on_a_pipeline_run(
     timing = json.loads(out.read_text())["reference_timing"]
     assert timing["precomputed"]["steps_per_s"] > 0 and timing["online"]["steps_per_s"] > 0
     assert len(json.loads(out.read_text())["points"]) == 2  # earlier points kept
+
+
+def test_rankpo_sweep_spreads_training_pairs_over_more_jobs(
+    two_stage_run: tuple[dict, Path],
+) -> None:
+    """--more-jobs synthesises and judges new training jobs after the run's own;
+    --pairs-per-job caps each job's training pairs."""
+    import click
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import rankpo_sweep
+
+    _, run = two_stage_run
+    base = rankpo_sweep.load_run(run, train_pairs=0, seed=0)
+    spread = rankpo_sweep.load_run(run, train_pairs=0, seed=0, more_jobs=10, pairs_per_job=1)
+
+    original = set(base["jobs"]["job_id"])
+    extra = set(spread["jobs"]["job_id"]) - original
+    assert len(extra) == 10 and spread["jobs"].height == base["jobs"].height + 10
+    per_job = spread["train_prefs"].group_by("job_id").len()
+    assert per_job["len"].max() == 1
+    trained_on = set(per_job["job_id"])
+    assert trained_on & extra and trained_on & original
+    assert not trained_on & set(base["held"]["job_id"])  # held-out jobs stay held out
+    assert spread["train_prefs_jobs"] == len(trained_on)
+    assert spread["held_prefs"].equals(base["held_prefs"])  # evaluated on the same pairs
+    assert spread["rule_jobs"].equals(base["rule_jobs"])  # retention keeps the rule jobs
+    cached = pl.read_parquet(run / "more-jobs-10-seed0" / "preferences.parquet")
+    assert set(cached["job_id"]) <= extra and cached.height > 0
+
+    with pytest.raises(click.ClickException, match="not `jobmatch synth` output with seed 1"):
+        rankpo_sweep.load_run(run, train_pairs=0, seed=1, more_jobs=10)

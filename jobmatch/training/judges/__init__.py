@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Preferred = Literal["A", "B"]
 
@@ -41,3 +44,29 @@ class Judge(Protocol):
     name: str
 
     def judge(self, pairs: Sequence[PairToJudge]) -> list[Judgement | None]: ...
+
+
+def preferences_table(
+    pairs: Sequence[PairToJudge], answers: Sequence[Judgement | None]
+) -> pl.DataFrame:
+    """The preferences table (job_id, chosen, rejected, confidence) of a judge's answers;
+    pairs it could not judge (None) are left out."""
+    import polars as pl
+
+    from jobmatch import schema
+
+    kept = [(p, a) for p, a in zip(pairs, answers, strict=True) if a is not None]
+    return pl.DataFrame(
+        {
+            schema.JOB_ID: [p.job_id for p, _ in kept],
+            schema.CHOSEN: [p.a_id if a.preferred == "A" else p.b_id for p, a in kept],
+            schema.REJECTED: [p.b_id if a.preferred == "A" else p.a_id for p, a in kept],
+            schema.CONFIDENCE: [a.confidence for _, a in kept],
+        },
+        schema={
+            schema.JOB_ID: pl.String,
+            schema.CHOSEN: pl.String,
+            schema.REJECTED: pl.String,
+            schema.CONFIDENCE: pl.Float32,
+        },
+    )
