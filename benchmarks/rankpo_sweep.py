@@ -24,6 +24,7 @@ there) and benchmarks/results/rankpo_sweep.png.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 import platform
@@ -183,15 +184,24 @@ def evaluate_model(model: str, run: dict[str, Any], workdir: Path) -> dict[str, 
     }
 
 
-ATTRIBUTES = ("rules", "must-have", "nice-to-have", "impact", "tie")
+TERMS = ("rules", "must-have", "nice-to-have", "impact")
+"""The synthetic judge's score terms (`SyntheticJudge.parts`)."""
+ATTRIBUTES = (*TERMS, "tie")
 
 
-def label_ceiling(run: dict[str, Any]) -> float:
-    """Share of held-out pairs whose label the noise-free judge agrees with (ties count half):
-    the alignment of a model that had learnt the judge exactly."""
+def label_ceilings(run: dict[str, Any]) -> dict[str, float]:
+    """Held-out alignment of the noise-free judge scoring with only some of its terms, for
+    every non-empty subset (ties count half): what a model that had learnt exactly those
+    attributes would reach against the noisy labels. All four terms: the label ceiling."""
     judge, pairs = _noise_free_judge(run["held_prefs"], run)
-    answers = judge.judge(pairs)
-    return sum(0.5 if a.confidence == 0.5 else a.preferred == "A" for a in answers) / len(answers)
+    parts = judge.pair_parts(pairs)
+    ceilings = {}
+    for size in range(1, len(TERMS) + 1):
+        for terms in itertools.combinations(TERMS, size):
+            gaps = [sum(a[t] - b[t] for t in terms) for a, b in parts]
+            agree = sum(0.5 if abs(gap) <= 1e-9 else float(gap > 0) for gap in gaps)
+            ceilings["+".join(terms)] = round(agree / len(gaps), 4)
+    return ceilings
 
 
 def deciding_attributes(preferences: Any, run: dict[str, Any]) -> list[str]:
@@ -221,6 +231,7 @@ def train_point(
     batch_size: int,
     epochs: float,
     seed: int,
+    label_smoothing: float = 0.0,
 ) -> dict[str, Any]:
     from jobmatch.training.rankpo import RankPOConfig, preference_texts, train_rankpo
 
@@ -232,6 +243,7 @@ def train_point(
             epochs=epochs,
             lr=lr,
             beta=beta,
+            label_smoothing=label_smoothing,
             retention_weight=weight,
             seed=seed,
             progress=False,
@@ -360,16 +372,23 @@ def plot(results: dict[str, Any], path: Path) -> None:
         alpha=0.08,
         label="goal: ≥90% stage-1 nDCG, ≥+0.10 alignment",
     )
-    variants: dict[tuple[float, float, int], list[dict]] = {}
+    variants: dict[tuple[float, float, int, int], list[dict]] = {}
     for point in results["points"]:
-        key = (point["retention_weight"], point["beta"], point["train_pairs"])
+        key = (
+            point["retention_weight"],
+            point["beta"],
+            point["train_pairs"],
+            point.get("more_jobs", 0),
+        )
         variants.setdefault(key, []).append(point)
-    for (weight, beta, pairs), points in sorted(variants.items()):
+    for (weight, beta, pairs, more_jobs), points in sorted(variants.items()):
         points = sorted(points, key=lambda p: p["lr"])
         name = "RankPO" if weight == 0 else f"RankPO + retention (w={weight:g})"
         if len({p["beta"] for p in results["points"]}) > 1:
             name += f", β={beta:g}"
         name += f", {pairs:,} pairs"
+        if more_jobs:
+            name += f" over {points[0]['train_jobs']:,} jobs"
         xs = [p["alignment"] for p in points]
         ys = [p["ndcg@20"] for p in points]
         (line,) = ax.plot(xs, ys, marker="o", label=name)
@@ -417,6 +436,7 @@ def _point_key(point: dict[str, Any]) -> tuple[Any, ...]:
         point.get("retention_from", "random" if point["retention_weight"] > 0 else "none"),
         point.get("more_jobs", 0),
         point.get("pairs_per_job", 0),
+        point.get("label_smoothing", 0.0),
     )
 
 
@@ -453,6 +473,14 @@ def _floats(text: str) -> list[float]:
     help="At most this many training pairs per job (0: all); with --more-jobs, spreads the "
     "same number of pairs over more jobs.",
 )
+@click.option(
+    "--label-smoothing",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Conservative-DPO epsilon: the share of judge labels assumed flipped (the synthetic "
+    "judge flips 0.1).",
+)
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--retention-negatives", type=int, default=1, show_default=True)
 @click.option(
@@ -477,6 +505,7 @@ def main(
     epochs: float,
     more_jobs: int,
     pairs_per_job: int,
+    label_smoothing: float,
     batch_size: int,
     retention_negatives: int,
     retention_from: str,
@@ -529,7 +558,8 @@ def main(
             "seed": seed,
         },
     )
-    results["label_ceiling"] = round(label_ceiling(run), 4)
+    results["label_ceilings"] = label_ceilings(run)
+    results["label_ceiling"] = results["label_ceilings"]["+".join(TERMS)]
     workdir = Path(tempfile.mkdtemp(prefix="rankpo-sweep-"))
 
     def save() -> None:
@@ -582,6 +612,7 @@ def main(
                     "retention_from": retention_from if weight > 0 else "none",
                     "more_jobs": more_jobs,
                     "pairs_per_job": pairs_per_job,
+                    "label_smoothing": label_smoothing,
                     "train_jobs": run["train_prefs_jobs"],
                 }
                 if _point_key(point) in done:
@@ -598,6 +629,7 @@ def main(
                         batch_size=batch_size,
                         epochs=epochs,
                         seed=seed,
+                        label_smoothing=label_smoothing,
                     )
                 )
                 started = time.perf_counter()

@@ -208,10 +208,32 @@ def _fit(entry: dict) -> str:
     return f"{entry['train_alignment']:.3f}" if "train_alignment" in entry else "-"
 
 
+def _label_ceilings(report: Report) -> str:
+    """Held-out alignment of the noise-free judge restricted to subsets of its terms."""
+    ceilings = report.get("label_ceilings")
+    if not ceilings:
+        return ""
+    rows = [[terms.replace("+", " + "), f"{value:.3f}"] for terms, value in ceilings.items()]
+    rows.sort(key=lambda row: (row[0].count("+"), -float(row[1])))
+    return (
+        "\nWhat each part of the judge is worth: held-out alignment of the noise-free judge "
+        "scoring with only these terms (a model that had learnt exactly them):\n\n"
+        + _table(["judge terms", "alignment"], ["---", "---:"], rows)
+    )
+
+
+def _jobs(point: dict) -> str:
+    """How many jobs a point's training pairs came from, marking synthesised extra jobs."""
+    if "train_jobs" not in point:
+        return "-"
+    extra = point.get("more_jobs", 0)
+    return f"{point['train_jobs']:,}" + (f" (+{extra:,} new)" if extra else "")
+
+
 def rankpo_sweep(report: Report) -> str:
     """The stage-2 trade-off: every sweep point against stage 1, the goal, reference timing."""
     stage1 = report["stage1"]
-    rows = [["stage 1 (start and reference)", "-", "-", "-", "-", "-", "-", "-",
+    rows = [["stage 1 (start and reference)", "-", "-", "-", "-", "-", "-", "-", "-",
              f"{stage1['ndcg@20']:.3f}", "100%", f"{stage1['alignment']:.3f}", "-",
              _fit(stage1)]]  # fmt: skip
     order = ("train_pairs", "retention_weight", "beta", "lr")
@@ -221,18 +243,19 @@ def rankpo_sweep(report: Report) -> str:
             if p["retention_weight"] == 0
             else f"RankPO + retention ({p.get('retention_from', 'random')} negatives)"
         )
+        if p.get("label_smoothing"):
+            variant += f", label smoothing {p['label_smoothing']:g}"
         confidence = p.get("min_confidence", 0.0)
         rows.append(
-            [variant, f"{p['retention_weight']:g}", f"{p['train_pairs']:,}",
+            [variant, f"{p['retention_weight']:g}", f"{p['train_pairs']:,}", _jobs(p),
              f"{confidence:g}" if confidence else "all", f"{p.get('epochs', 1.0):g}", p["steps"],
              f"{p['lr']:.0e}", f"{p['beta']:g}", f"{p['ndcg@20']:.3f}", f"{p['ndcg_retained']:.0%}",
              f"{p['alignment']:.3f}", f"{p['alignment_gain']:+.3f}", _fit(p)]
         )  # fmt: skip
     text = _table(
-        ["variant", "retention weight", "pairs", "min confidence", "epochs", "steps", "lr",
+        ["variant", "retention weight", "pairs", "jobs", "min confidence", "epochs", "steps", "lr",
          "beta", "nDCG@20", "of stage 1", "alignment", "gain", "train alignment"],
-        ["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:",
-         "---:", "---:"],
+        ["---", *["---:"] * 13],
         rows,
     )  # fmt: skip
     if any("train_alignment" in p for p in [stage1, *report["points"]]):
@@ -241,6 +264,12 @@ def rankpo_sweep(report: Report) -> str:
             "none of them). Close to the held-out alignment means the model does not fit the "
             "judge even on its own training pairs (underfitting), far above it means it does "
             "not generalise to new jobs.\n"
+        )
+    if any(p.get("more_jobs") for p in report["points"]):
+        text += (
+            '\nJobs: how many jobs the training pairs came from; "+N new" marks points whose '
+            "pool also held N jobs synthesised after the run's own and judged the same way "
+            "(`--more-jobs`), so the same number of pairs covers more jobs.\n"
         )
     met = report.get("goal_met_by", [])
     if met:
@@ -266,6 +295,7 @@ def rankpo_sweep(report: Report) -> str:
             f"\nThe noise-free judge agrees with the held-out labels on {ceiling:.3f} of the pairs "
             "(ties count half): the best alignment a model can reach here.\n"
         )
+    text += _label_ceilings(report)
     timing = report.get("reference_timing")
     if timing:
         text += (

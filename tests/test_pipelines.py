@@ -133,6 +133,9 @@ def test_rankpo_sweep_benchmark_runs_on_a_pipeline_run(
         assert entry["train_alignment_pairs"] == 16  # every one of the --train-pairs sample
     assert all(p["steps"] > 0 for p in sweep["points"])
     assert 0.5 <= sweep["label_ceiling"] <= 1.0  # the judge's own noise-free answers
+    ceilings = sweep["label_ceilings"]  # the noise-free judge with a subset of its terms
+    assert len(ceilings) == 15 and all(0.0 <= value <= 1.0 for value in ceilings.values())
+    assert ceilings["rules+must-have+nice-to-have+impact"] == sweep["label_ceiling"]
     assert out.with_suffix(".png").stat().st_size > 0
 
     result = CliRunner().invoke(

@@ -118,20 +118,30 @@ class SyntheticJudge:
             "impact": W_IMPACT * (candidate.get(HIDDEN_IMPACT) or 0),
         }
 
+    def pair_parts(
+        self, pairs: Sequence[PairToJudge]
+    ) -> list[tuple[dict[str, float], dict[str, float]]]:
+        """Per pair, the weighted terms (`parts`) of candidate A and of candidate B."""
+        jobs = self._jobs.lookup({pair.job_id for pair in pairs})
+        candidates = self._candidates.lookup(
+            {pair.a_id for pair in pairs} | {pair.b_id for pair in pairs}
+        )
+        return [
+            (
+                self.parts(jobs[pair.job_id], candidates[pair.a_id]),
+                self.parts(jobs[pair.job_id], candidates[pair.b_id]),
+            )
+            for pair in pairs
+        ]
+
     def deciding_attribute(self, pairs: Sequence[PairToJudge]) -> list[str]:
         """Per pair, the attribute whose term differs most between A and B, or "tie".
 
         Says what a model must have learnt to agree with the judge on that pair: the rules
         (stage 1's labels), methods that only the texts mention, or impact (query-independent).
         """
-        jobs = self._jobs.lookup({pair.job_id for pair in pairs})
-        candidates = self._candidates.lookup(
-            {pair.a_id for pair in pairs} | {pair.b_id for pair in pairs}
-        )
         decided = []
-        for pair in pairs:
-            job = jobs[pair.job_id]
-            a, b = self.parts(job, candidates[pair.a_id]), self.parts(job, candidates[pair.b_id])
+        for a, b in self.pair_parts(pairs):
             if abs(sum(a.values()) - sum(b.values())) <= _TIE:
                 decided.append("tie")
             else:
