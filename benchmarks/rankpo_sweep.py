@@ -164,6 +164,7 @@ def evaluate_model(model: str, run: dict[str, Any], workdir: Path) -> dict[str, 
         loaded, encoder, run["train_jobs"], run["fit_prefs"]
     )
     return {
+        "judge_term_fit": judge_term_fit(pairs, s_chosen - s_rejected, run),
         "train_alignment": round(alignment(fit_chosen, fit_rejected), 4),
         "train_alignment_pairs": fit.height,
         "ndcg@20": round(report["ndcg@20"], 4),
@@ -187,6 +188,22 @@ def evaluate_model(model: str, run: dict[str, Any], workdir: Path) -> dict[str, 
 TERMS = ("rules", "must-have", "nice-to-have", "impact")
 """The synthetic judge's score terms (`SyntheticJudge.parts`)."""
 ATTRIBUTES = (*TERMS, "tie")
+
+
+def judge_term_fit(pairs: Any, margins: np.ndarray, run: dict[str, Any]) -> dict[str, Any]:
+    """How much of the judge a model's scores carry: each held-out pair's score margin
+    s(job, A) - s(job, B) regressed (least squares, no intercept) on the differences of the
+    noise-free judge's weighted terms. The judge weighs a unit of every term alike, so a model
+    that had learnt it has equal coefficients (cosine per judge point); R² is the share of the
+    margins' spread the judge's terms explain, the rest is similarity the judge ignores."""
+    judge, judged = _noise_free_judge(pairs, run)
+    gaps = np.array([[a[t] - b[t] for t in TERMS] for a, b in judge.pair_parts(judged)])
+    coef, *_ = np.linalg.lstsq(gaps, margins, rcond=None)
+    residual = margins - gaps @ coef
+    return {
+        "coefficients": {t: round(float(c), 4) for t, c in zip(TERMS, coef, strict=True)},
+        "r2": round(float(1 - (residual @ residual) / (margins @ margins)), 4),
+    }
 
 
 def label_ceilings(run: dict[str, Any]) -> dict[str, float]:
@@ -232,6 +249,7 @@ def train_point(
     epochs: float,
     seed: int,
     label_smoothing: float = 0.0,
+    loss_type: str = "sigmoid",
 ) -> dict[str, Any]:
     from jobmatch.training.rankpo import RankPOConfig, preference_texts, train_rankpo
 
@@ -244,6 +262,7 @@ def train_point(
             lr=lr,
             beta=beta,
             label_smoothing=label_smoothing,
+            loss_type=loss_type,
             retention_weight=weight,
             seed=seed,
             progress=False,
@@ -437,6 +456,7 @@ def _point_key(point: dict[str, Any]) -> tuple[Any, ...]:
         point.get("more_jobs", 0),
         point.get("pairs_per_job", 0),
         point.get("label_smoothing", 0.0),
+        point.get("loss", "sigmoid"),
     )
 
 
@@ -481,6 +501,10 @@ def _floats(text: str) -> list[float]:
     help="Conservative-DPO epsilon: the share of judge labels assumed flipped (the synthetic "
     "judge flips 0.1).",
 )
+@click.option(
+    "--loss", "loss_type", type=click.Choice(["sigmoid", "hinge"]), default="sigmoid",
+    show_default=True,
+)  # fmt: skip
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--retention-negatives", type=int, default=1, show_default=True)
 @click.option(
@@ -506,6 +530,7 @@ def main(
     more_jobs: int,
     pairs_per_job: int,
     label_smoothing: float,
+    loss_type: str,
     batch_size: int,
     retention_negatives: int,
     retention_from: str,
@@ -551,7 +576,7 @@ def main(
             "judge": "synthetic (hidden attributes + rules, 10% noise), pairs from the "
             "stage-1 top-100",
             "batch_size": batch_size,
-            "loss": "sigmoid, tau 0.1, reference-free (paper stage 2)",
+            "loss": "sigmoid (unless a point says hinge), tau 0.1, reference-free (paper stage 2)",
             "retention": f"MNRL tau 0.02 on rule pairs with {retention_negatives} negative(s) "
             "(random non-relevant candidates, or stage 1's mined hard negatives where a point "
             "says retention_from=mined), one retention batch per preference batch (round robin)",
@@ -577,7 +602,7 @@ def main(
         save()
         click.echo(json.dumps(results["reference_timing"], indent=2))
         return
-    if "train_alignment" not in results.get("stage1", {}):
+    if "judge_term_fit" not in results.get("stage1", {}):
         started = time.perf_counter()
         results["stage1"] = evaluate_model(run["stage1"], run, workdir)
         results["stage1"]["eval_s"] = round(time.perf_counter() - started, 1)
@@ -613,6 +638,7 @@ def main(
                     "more_jobs": more_jobs,
                     "pairs_per_job": pairs_per_job,
                     "label_smoothing": label_smoothing,
+                    "loss": loss_type,
                     "train_jobs": run["train_prefs_jobs"],
                 }
                 if _point_key(point) in done:
@@ -630,6 +656,7 @@ def main(
                         epochs=epochs,
                         seed=seed,
                         label_smoothing=label_smoothing,
+                        loss_type=loss_type,
                     )
                 )
                 started = time.perf_counter()

@@ -174,18 +174,7 @@ def _share(parts: dict[str, Any], name: str) -> str:
 
 def _alignment_by_attribute(report: Report) -> str:
     """Held-out alignment split by what decides each pair, for the entries that recorded it."""
-    entries = [("stage 1", report["stage1"])] + [
-        (
-            (
-                f"retention {p['retention_weight']:g} ({p.get('retention_from', 'random')})"
-                if p["retention_weight"]
-                else "plain"
-            )
-            + f", lr {p['lr']:.0e}, beta {p['beta']:g}, {p['train_pairs']:,} pairs",
-            p,
-        )
-        for p in report["points"]
-    ]
+    entries = [("stage 1", report["stage1"])] + [(_point_name(p), p) for p in report["points"]]
     entries = [(name, e) for name, e in entries if "alignment_by_attribute" in e]
     if not entries:
         return ""
@@ -206,6 +195,41 @@ def _alignment_by_attribute(report: Report) -> str:
 def _fit(entry: dict) -> str:
     """Alignment on a sample of the pairs the model trained on ("-" where not recorded)."""
     return f"{entry['train_alignment']:.3f}" if "train_alignment" in entry else "-"
+
+
+def _point_name(point: dict) -> str:
+    """A sweep point in a few words: variant, lr, beta, pairs (and jobs when extra)."""
+    name = (
+        f"retention {point['retention_weight']:g} ({point.get('retention_from', 'random')})"
+        if point["retention_weight"]
+        else "plain"
+    ) + f", lr {point['lr']:.0e}, beta {point['beta']:g}, {point['train_pairs']:,} pairs"
+    if point.get("more_jobs"):
+        name += f" over {point['train_jobs']:,} jobs"
+    if point.get("label_smoothing"):
+        name += f", label smoothing {point['label_smoothing']:g}"
+    if point.get("loss", "sigmoid") != "sigmoid":
+        name += f", {point['loss']} loss"
+    return name
+
+
+def _judge_term_fit(report: Report) -> str:
+    """Held-out score margins regressed on the judge's terms, for the entries that recorded it."""
+    entries = [("stage 1", report["stage1"])] + [(_point_name(p), p) for p in report["points"]]
+    entries = [(name, e["judge_term_fit"]) for name, e in entries if "judge_term_fit" in e]
+    if not entries:
+        return ""
+    rows = [
+        [name, *(f"{fit['coefficients'][t]:.4f}" for t in fit["coefficients"]), f"{fit['r2']:.3f}"]
+        for name, fit in entries
+    ]
+    terms = list(entries[0][1]["coefficients"])
+    return (
+        "\nHow much of the judge the scores carry: held-out pair margins s(job, A) - s(job, B) "
+        "regressed on the judge's term differences (cosine per judge point; a model that had "
+        "learnt the judge has equal coefficients) and the share of the margins they explain:\n\n"
+        + _table(["model", *terms, "R²"], ["---", *["---:"] * (len(terms) + 1)], rows)
+    )
 
 
 def _label_ceilings(report: Report) -> str:
@@ -243,6 +267,8 @@ def rankpo_sweep(report: Report) -> str:
             if p["retention_weight"] == 0
             else f"RankPO + retention ({p.get('retention_from', 'random')} negatives)"
         )
+        if p.get("loss", "sigmoid") != "sigmoid":
+            variant += f", {p['loss']} loss"
         if p.get("label_smoothing"):
             variant += f", label smoothing {p['label_smoothing']:g}"
         confidence = p.get("min_confidence", 0.0)
@@ -289,6 +315,7 @@ def rankpo_sweep(report: Report) -> str:
             "nDCG@20.\n"
         )
     text += _alignment_by_attribute(report)
+    text += _judge_term_fit(report)
     ceiling = report.get("label_ceiling")
     if ceiling is not None:
         text += (

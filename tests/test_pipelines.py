@@ -131,6 +131,9 @@ def test_rankpo_sweep_benchmark_runs_on_a_pipeline_run(
         assert aligned == pytest.approx(entry["alignment"] * entry["heldout_pairs"], abs=0.01)
         assert 0.0 <= entry["train_alignment"] <= 1.0
         assert entry["train_alignment_pairs"] == 16  # every one of the --train-pairs sample
+        fit = entry["judge_term_fit"]  # held-out margins regressed on the judge's terms
+        assert list(fit["coefficients"]) == ["rules", "must-have", "nice-to-have", "impact"]
+        assert 0.0 <= fit["r2"] <= 1.0
     assert all(p["steps"] > 0 for p in sweep["points"])
     assert 0.5 <= sweep["label_ceiling"] <= 1.0  # the judge's own noise-free answers
     ceilings = sweep["label_ceilings"]  # the noise-free judge with a subset of its terms
