@@ -250,6 +250,7 @@ def train_point(
     seed: int,
     label_smoothing: float = 0.0,
     loss_type: str = "sigmoid",
+    margin_weight: float = 0.0,
 ) -> dict[str, Any]:
     from jobmatch.training.rankpo import RankPOConfig, preference_texts, train_rankpo
 
@@ -263,6 +264,7 @@ def train_point(
             beta=beta,
             label_smoothing=label_smoothing,
             loss_type=loss_type,
+            margin_weight=margin_weight,
             retention_weight=weight,
             seed=seed,
             progress=False,
@@ -457,6 +459,7 @@ def _point_key(point: dict[str, Any]) -> tuple[Any, ...]:
         point.get("pairs_per_job", 0),
         point.get("label_smoothing", 0.0),
         point.get("loss", "sigmoid"),
+        point.get("margin_weight", 0.0),
     )
 
 
@@ -505,6 +508,13 @@ def _floats(text: str) -> list[float]:
     "--loss", "loss_type", type=click.Choice(["sigmoid", "hinge"]), default="sigmoid",
     show_default=True,
 )  # fmt: skip
+@click.option(
+    "--margin-weight",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Weight of MarginMSE batches on 0.02 x logit(judge confidence); 0 = off.",
+)
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--retention-negatives", type=int, default=1, show_default=True)
 @click.option(
@@ -531,6 +541,7 @@ def main(
     pairs_per_job: int,
     label_smoothing: float,
     loss_type: str,
+    margin_weight: float,
     batch_size: int,
     retention_negatives: int,
     retention_from: str,
@@ -639,6 +650,7 @@ def main(
                     "pairs_per_job": pairs_per_job,
                     "label_smoothing": label_smoothing,
                     "loss": loss_type,
+                    "margin_weight": margin_weight,
                     "train_jobs": run["train_prefs_jobs"],
                 }
                 if _point_key(point) in done:
@@ -657,6 +669,7 @@ def main(
                         seed=seed,
                         label_smoothing=label_smoothing,
                         loss_type=loss_type,
+                        margin_weight=margin_weight,
                     )
                 )
                 started = time.perf_counter()

@@ -206,6 +206,8 @@ def _point_name(point: dict) -> str:
     ) + f", lr {point['lr']:.0e}, beta {point['beta']:g}, {point['train_pairs']:,} pairs"
     if point.get("more_jobs"):
         name += f" over {point['train_jobs']:,} jobs"
+    if point.get("margin_weight"):
+        name += f", margin weight {point['margin_weight']:g}"
     if point.get("label_smoothing"):
         name += f", label smoothing {point['label_smoothing']:g}"
     if point.get("loss", "sigmoid") != "sigmoid":
@@ -269,6 +271,8 @@ def rankpo_sweep(report: Report) -> str:
         )
         if p.get("loss", "sigmoid") != "sigmoid":
             variant += f", {p['loss']} loss"
+        if p.get("margin_weight"):
+            variant += f", margin weight {p['margin_weight']:g}"
         if p.get("label_smoothing"):
             variant += f", label smoothing {p['label_smoothing']:g}"
         confidence = p.get("min_confidence", 0.0)

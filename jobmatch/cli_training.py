@@ -442,6 +442,21 @@ def _report(result, metric_name: str) -> None:
     "--retention-train); 0 = plain.",
 )
 @click.option(
+    "--margin-weight",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Weight of interleaved margin batches: MarginMSE of the chosen-rejected score gap "
+    "against --margin-scale x logit(judge confidence); needs a confidence column. 0 = off.",
+)
+@click.option(
+    "--margin-scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.02,
+    show_default=True,
+    help="Cosine gap asked per logit of judge confidence.",
+)
+@click.option(
     "--min-confidence",
     type=click.FloatRange(0, 1),
     default=0.0,
@@ -479,6 +494,8 @@ def train_rankpo_command(
     reference_free,
     sft_weight,
     retention_weight,
+    margin_weight,
+    margin_scale,
     min_confidence,
     lr,
     epochs,
@@ -518,6 +535,12 @@ def train_rankpo_command(
             "no preference pairs left for training after the held-out split"
             + (f" and --min-confidence {min_confidence:g}" if min_confidence else "")
         )
+    if margin_weight > 0 and (
+        "confidence" not in train_prefs.columns or train_prefs["confidence"].is_null().all()
+    ):
+        raise click.UsageError(
+            f"--margin-weight needs judge confidences; {preferences_path} has none"
+        )
     evaluators = []
     if held_prefs.height:
         texts = preference_texts(held_prefs, jobs, candidates)
@@ -551,6 +574,8 @@ def train_rankpo_command(
         reference_free=reference_free,
         sft_weight=sft_weight,
         retention_weight=retention_weight if retention else 0.0,
+        margin_weight=margin_weight,
+        margin_scale=margin_scale,
         seed=seed,
         progress=_show_progress(progress),
     )

@@ -230,3 +230,39 @@ def test_retention_from_stage1_training_file(corpus, judged: Path, tiny_model_di
     )
     assert result.exit_code == 2 and "no row has a negative to retain" in result.output
     assert str(empty) in result.output
+
+
+def test_judge_margins_are_scaled_logits_of_confidence() -> None:
+    import math
+
+    from jobmatch.training.rankpo import judge_margins
+
+    prefs = {
+        "query": ["q1", "q2", "q3"],
+        "chosen": ["c1", "c2", "c3"],
+        "rejected": ["r1", "r2", "r3"],
+        "confidence": [0.88, None, 1.0],
+    }
+    rows = judge_margins(prefs, scale=0.02, rows=4)
+    assert rows["query"] == ["q1", "q3", "q1", "q3"]  # the unrated row is left out, then cycled
+    assert rows["label"][0] == pytest.approx(0.02 * math.log(0.88 / 0.12))
+    assert rows["label"][1] == pytest.approx(0.02 * math.log(999.0), rel=1e-3)  # 1.0 is capped
+    with pytest.raises(ValueError, match="need judge confidences"):
+        judge_margins({**prefs, "confidence": [None] * 3}, scale=0.02, rows=3)
+
+
+def test_margin_batches_interleave_and_need_confidences(
+    corpus, judged: Path, tiny_model_dir: Path
+) -> None:
+    out = corpus["folder"] / "margins"
+    args = _rankpo_args(corpus, judged, tiny_model_dir, out)
+    result = CliRunner().invoke(main, [*args, "--margin-weight", "1"])
+    assert result.exit_code == 0, result.output
+    # 9 training jobs x 8 pairs = 9 preference batches of 8, each followed by a margin batch
+    assert "after 18 steps" in result.output
+
+    unrated = corpus["folder"] / "unrated.parquet"
+    pl.read_parquet(judged).drop("confidence").write_parquet(unrated)
+    args = _rankpo_args(corpus, unrated, tiny_model_dir, out)
+    result = CliRunner().invoke(main, [*args, "--margin-weight", "1"])
+    assert result.exit_code == 2 and "--margin-weight needs judge confidences" in result.output

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
 from transformers import TrainerCallback
@@ -29,6 +30,8 @@ from jobmatch.training.contrastive import TrainResult, has_accelerator
 
 PREFERENCES = "preferences"
 RETENTION = "retention"
+MARGINS = "margins"
+MAX_CONFIDENCE = 0.999  # logit 6.9: a judge's "100" is not infinitely sure
 RETENTION_NEGATIVES = 1
 """Random negatives per retention row: (job, positive, negative) costs a preference row's
 three texts, so a retention batch costs no more than a preference batch."""
@@ -56,6 +59,13 @@ class RankPOConfig:
     retention_weight: float = 1.0
     """Weight of the interleaved stage-1 contrastive batches; 0 = plain RankPO."""
     retention_temperature: float = 0.02
+    margin_weight: float = 0.0
+    """Weight of interleaved margin batches: MarginMSE of s(q, chosen) - s(q, rejected) against
+    `margin_scale` * logit(judge confidence), so the model learns how much better, not only
+    which; 0 = off. Needs preferences with a confidence."""
+    margin_scale: float = 0.02
+    """Cosine margin per logit of judge confidence (the synthetic judge's logit is twice its
+    score gap, so 0.02 asks 0.04 cosine per judge point)."""
     max_seq_length: int | None = 128
     eval_steps: int | None = None
     seed: int = 0
@@ -64,6 +74,8 @@ class RankPOConfig:
     def __post_init__(self) -> None:
         if self.retention_weight < 0:
             raise ValueError(f"retention_weight must be >= 0, got {self.retention_weight}")
+        if self.margin_weight < 0:
+            raise ValueError(f"margin_weight must be >= 0, got {self.margin_weight}")
 
 
 class WeightedLoss(torch.nn.Module):
@@ -175,6 +187,11 @@ def train_rankpo(
             model, scale=1.0 / config.retention_temperature
         )
         loss[RETENTION] = WeightedLoss(contrastive, config.retention_weight)
+    if config.margin_weight > 0:
+        datasets[MARGINS] = Dataset.from_dict(
+            judge_margins(preferences, scale=config.margin_scale, rows=len(columns["query"]))
+        )
+        loss[MARGINS] = WeightedLoss(losses.MarginMSELoss(model), config.margin_weight)
     evaluator = SequentialEvaluator(list(evaluators)) if evaluators else None
     strategy = "steps" if config.eval_steps else "epoch"
     args = SentenceTransformerTrainingArguments(
@@ -219,6 +236,19 @@ def train_rankpo(
         best_metric=None,
         history=history,
     )
+
+
+def judge_margins(preferences: dict[str, list], *, scale: float, rows: int) -> dict[str, list]:
+    """MarginMSE rows (query, chosen, rejected, label = scale * logit(confidence)) from the
+    preference rows that carry a confidence, cycled to `rows` rows for the round robin."""
+    confidence = preferences.get("confidence") or []
+    keep = [i for i, value in enumerate(confidence) if value is not None]
+    if not keep:
+        raise ValueError("margin batches need judge confidences; these preferences have none")
+    columns = {key: [preferences[key][i] for i in keep] for key in ("query", "chosen", "rejected")}
+    sure = np.clip([confidence[i] for i in keep], 0.5, MAX_CONFIDENCE)
+    columns["label"] = (scale * np.log(sure / (1.0 - sure))).tolist()
+    return _cycled(columns, rows)
 
 
 def retention_examples(
@@ -288,11 +318,14 @@ def preference_texts(preferences: Any, jobs: Any, candidates: Any) -> dict[str, 
     text = dict(candidates.select("candidate_id", "text").iter_rows())
     rows = preferences.select("job_id", "chosen", "rejected").iter_rows()
     triples = [(job_text[j], text[c], text[r]) for j, c, r in rows]
-    return {
+    texts = {
         "query": [t[0] for t in triples],
         "chosen": [t[1] for t in triples],
         "rejected": [t[2] for t in triples],
     }
+    if "confidence" in preferences.columns:
+        texts["confidence"] = preferences["confidence"].to_list()
+    return texts
 
 
 def _cycled(columns: dict[str, list[str]], rows: int) -> dict[str, list[str]]:
