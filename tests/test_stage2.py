@@ -266,3 +266,26 @@ def test_margin_batches_interleave_and_need_confidences(
     args = _rankpo_args(corpus, unrated, tiny_model_dir, out)
     result = CliRunner().invoke(main, [*args, "--margin-weight", "1"])
     assert result.exit_code == 2 and "--margin-weight needs judge confidences" in result.output
+
+
+def test_judge_margin_loss_is_mse_in_logits(tiny_encoder) -> None:
+    import numpy as np
+    import torch
+
+    from jobmatch.training.rankpo import RankPOConfig, judge_margin_loss
+
+    model = tiny_encoder.model
+    texts = (["a senior ml engineer in Berlin", "a data scientist, remote"],
+             ["speech recognition researcher", "search engineer in Paris"],
+             ["frontend developer", "junior analyst in Lyon"])  # fmt: skip
+    labels = torch.tensor([0.05, -0.01])
+    loss = judge_margin_loss(model, weight=2.0, scale=0.02)
+    model.eval()
+    with torch.no_grad():
+        value = loss([model.tokenize(list(column)) for column in texts], labels).item()
+    query, chosen, rejected = (model.encode(list(c), convert_to_numpy=True) for c in texts)
+    margins = (query * chosen).sum(1) - (query * rejected).sum(1)
+    expected = 2.0 * np.mean((margins - labels.numpy()) ** 2) / 0.02**2
+    assert value == pytest.approx(expected, rel=1e-3)
+    with pytest.raises(ValueError, match="margin_scale"):
+        RankPOConfig(out=Path("x"), model="m", margin_scale=0.0)

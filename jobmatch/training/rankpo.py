@@ -61,8 +61,8 @@ class RankPOConfig:
     retention_temperature: float = 0.02
     margin_weight: float = 0.0
     """Weight of interleaved margin batches: MarginMSE of s(q, chosen) - s(q, rejected) against
-    `margin_scale` * logit(judge confidence), so the model learns how much better, not only
-    which; 0 = off. Needs preferences with a confidence."""
+    `margin_scale` * logit(judge confidence), measured in logits (divided by margin_scale²), so
+    the model learns how much better, not only which; 0 = off. Needs a judge confidence."""
     margin_scale: float = 0.02
     """Cosine margin per logit of judge confidence (the synthetic judge's logit is twice its
     score gap, so 0.02 asks 0.04 cosine per judge point)."""
@@ -76,6 +76,8 @@ class RankPOConfig:
             raise ValueError(f"retention_weight must be >= 0, got {self.retention_weight}")
         if self.margin_weight < 0:
             raise ValueError(f"margin_weight must be >= 0, got {self.margin_weight}")
+        if self.margin_scale <= 0:
+            raise ValueError(f"margin_scale must be > 0, got {self.margin_scale}")
 
 
 class WeightedLoss(torch.nn.Module):
@@ -191,7 +193,9 @@ def train_rankpo(
         datasets[MARGINS] = Dataset.from_dict(
             judge_margins(preferences, scale=config.margin_scale, rows=len(columns["query"]))
         )
-        loss[MARGINS] = WeightedLoss(losses.MarginMSELoss(model), config.margin_weight)
+        loss[MARGINS] = judge_margin_loss(
+            model, weight=config.margin_weight, scale=config.margin_scale
+        )
     evaluator = SequentialEvaluator(list(evaluators)) if evaluators else None
     strategy = "steps" if config.eval_steps else "epoch"
     args = SentenceTransformerTrainingArguments(
@@ -236,6 +240,15 @@ def train_rankpo(
         best_metric=None,
         history=history,
     )
+
+
+def judge_margin_loss(model: Any, *, weight: float, scale: float) -> WeightedLoss:
+    """sentence-transformers' MarginMSELoss measured in logits of judge confidence:
+    weight * mean((margin - scale * logit)^2) / scale^2, so weight 1 weighs about as much as
+    the preference loss (on raw cosine margins the MSE would be ~1e-3)."""
+    from sentence_transformers.sentence_transformer import losses
+
+    return WeightedLoss(losses.MarginMSELoss(model), weight / scale**2)
 
 
 def judge_margins(preferences: dict[str, list], *, scale: float, rows: int) -> dict[str, list]:
