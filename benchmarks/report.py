@@ -291,7 +291,8 @@ def rankpo_sweep(report: Report) -> str:
     if any("train_alignment" in p for p in [stage1, *report["points"]]):
         text += (
             "\nTrain alignment: on up to 500 of the pairs the point trained on (stage 1 trained on "
-            "none of them). Close to the held-out alignment means the model does not fit the "
+            "none of them; its value is on the sample of the run that last evaluated it). "
+            "Close to the held-out alignment means the model does not fit the "
             "judge even on its own training pairs (underfitting), far above it means it does "
             "not generalise to new jobs.\n"
         )
