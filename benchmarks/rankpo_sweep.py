@@ -68,7 +68,8 @@ def load_run(
     qrels = pl.read_parquet(run / "qrels.parquet")
     preferences = pl.read_parquet(run / "preferences.parquet")
     train_prefs, held_prefs = split_preferences(preferences, held, min_confidence=min_confidence)
-    rule_jobs = jobs.filter(~pl.col("job_id").is_in(held["job_id"].implode()))
+    not_held = ~pl.col("job_id").is_in(held["job_id"].implode())
+    rule_jobs = jobs.filter(not_held)
     if more_jobs:
         extra_jobs, extra_prefs = judged_extra_jobs(run, jobs, candidates, more_jobs, seed=seed)
         jobs = pl.concat([jobs, extra_jobs], how="vertical_relaxed")
@@ -89,7 +90,7 @@ def load_run(
         "candidates": candidates,
         "held": held,
         "rule_jobs": rule_jobs,
-        "train_jobs": jobs.filter(~pl.col("job_id").is_in(held["job_id"].implode())),
+        "train_jobs": jobs.filter(not_held),
         "train_prefs_jobs": train_prefs["job_id"].n_unique(),
         "qrels": qrels,
         "train_prefs": train_prefs,

@@ -206,13 +206,19 @@ def _point_name(point: dict) -> str:
     ) + f", lr {point['lr']:.0e}, beta {point['beta']:g}, {point['train_pairs']:,} pairs"
     if point.get("more_jobs"):
         name += f" over {point['train_jobs']:,} jobs"
-    if point.get("margin_weight"):
-        name += f", margin weight {point['margin_weight']:g}"
-    if point.get("label_smoothing"):
-        name += f", label smoothing {point['label_smoothing']:g}"
+    return name + _loss_options(point)
+
+
+def _loss_options(point: dict) -> str:
+    """The loss settings a point changed from the sweep's defaults, as ", ..." suffixes."""
+    text = ""
     if point.get("loss", "sigmoid") != "sigmoid":
-        name += f", {point['loss']} loss"
-    return name
+        text += f", {point['loss']} loss"
+    if point.get("margin_weight"):
+        text += f", margin weight {point['margin_weight']:g}"
+    if point.get("label_smoothing"):
+        text += f", label smoothing {point['label_smoothing']:g}"
+    return text
 
 
 def _judge_term_fit(report: Report) -> str:
@@ -269,12 +275,7 @@ def rankpo_sweep(report: Report) -> str:
             if p["retention_weight"] == 0
             else f"RankPO + retention ({p.get('retention_from', 'random')} negatives)"
         )
-        if p.get("loss", "sigmoid") != "sigmoid":
-            variant += f", {p['loss']} loss"
-        if p.get("margin_weight"):
-            variant += f", margin weight {p['margin_weight']:g}"
-        if p.get("label_smoothing"):
-            variant += f", label smoothing {p['label_smoothing']:g}"
+        variant += _loss_options(p)
         confidence = p.get("min_confidence", 0.0)
         rows.append(
             [variant, f"{p['retention_weight']:g}", f"{p['train_pairs']:,}", _jobs(p),
