@@ -252,6 +252,7 @@ def train_point(
     label_smoothing: float = 0.0,
     loss_type: str = "sigmoid",
     margin_weight: float = 0.0,
+    train_layers: int = 0,
 ) -> dict[str, Any]:
     from jobmatch.training.rankpo import RankPOConfig, preference_texts, train_rankpo
 
@@ -266,6 +267,7 @@ def train_point(
             label_smoothing=label_smoothing,
             loss_type=loss_type,
             margin_weight=margin_weight,
+            train_layers=train_layers,
             retention_weight=weight,
             seed=seed,
             progress=False,
@@ -461,6 +463,7 @@ def _point_key(point: dict[str, Any]) -> tuple[Any, ...]:
         point.get("label_smoothing", 0.0),
         point.get("loss", "sigmoid"),
         point.get("margin_weight", 0.0),
+        point.get("train_layers", 0),
     )
 
 
@@ -516,6 +519,13 @@ def _floats(text: str) -> list[float]:
     show_default=True,
     help="Weight of MarginMSE batches on 0.02 x logit(judge confidence); 0 = off.",
 )
+@click.option(
+    "--train-layers",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Train only the top N transformer layers; 0 = all.",
+)
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--retention-negatives", type=int, default=1, show_default=True)
 @click.option(
@@ -543,6 +553,7 @@ def main(
     label_smoothing: float,
     loss_type: str,
     margin_weight: float,
+    train_layers: int,
     batch_size: int,
     retention_negatives: int,
     retention_from: str,
@@ -652,6 +663,7 @@ def main(
                     "label_smoothing": label_smoothing,
                     "loss": loss_type,
                     "margin_weight": margin_weight,
+                    "train_layers": train_layers,
                     "train_jobs": run["train_prefs_jobs"],
                 }
                 if _point_key(point) in done:
@@ -671,6 +683,7 @@ def main(
                         label_smoothing=label_smoothing,
                         loss_type=loss_type,
                         margin_weight=margin_weight,
+                        train_layers=train_layers,
                     )
                 )
                 started = time.perf_counter()

@@ -464,6 +464,14 @@ def _report(result, metric_name: str) -> None:
     help="Train only on pairs the judge was at least this sure of (0.55 drops the "
     "synthetic judge's coin-flip ties); held-out pairs are all kept.",
 )
+@click.option(
+    "--train-layers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Train only the top N transformer layers; the embeddings and lower layers stay as "
+    "stage 1 left them. 0 = all.",
+)
 @click.option("--lr", type=float, default=5e-5, show_default=True)
 @click.option(
     "--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True
@@ -497,6 +505,7 @@ def train_rankpo_command(
     margin_weight,
     margin_scale,
     min_confidence,
+    train_layers,
     lr,
     epochs,
     batch_size,
@@ -576,6 +585,7 @@ def train_rankpo_command(
         retention_weight=retention_weight if retention else 0.0,
         margin_weight=margin_weight,
         margin_scale=margin_scale,
+        train_layers=train_layers,
         seed=seed,
         progress=_show_progress(progress),
     )

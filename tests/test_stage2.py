@@ -289,3 +289,23 @@ def test_judge_margin_loss_is_mse_in_logits(tiny_encoder) -> None:
     assert value == pytest.approx(expected, rel=1e-3)
     with pytest.raises(ValueError, match="margin_scale"):
         RankPOConfig(out=Path("x"), model="m", margin_scale=0.0)
+
+
+def test_train_layers_updates_only_the_top_blocks(
+    corpus, judged: Path, tiny_model_dir: Path
+) -> None:
+    from safetensors.torch import load_file
+
+    out = corpus["folder"] / "top-layer"
+    args = _rankpo_args(corpus, judged, tiny_model_dir, out)
+    result = CliRunner().invoke(main, [*args, "--train-layers", "1", "--lr", "1e-3"])
+    assert result.exit_code == 0, result.output
+    before = load_file(tiny_model_dir / "model.safetensors")
+    after = load_file(out / "model.safetensors")
+    changed = {name for name in before if not before[name].equal(after[name])}
+    # the tiny model has two blocks: only block 1 may move, and it must
+    assert changed and all(".layer.1." in name for name in changed), sorted(changed)
+
+    result = CliRunner().invoke(main, [*args, "--train-layers", "3"])
+    assert result.exit_code == 2
+    assert "the model has 2 layers; cannot train the top 3" in result.output

@@ -27,6 +27,7 @@ from transformers import TrainerCallback
 from jobmatch.losses.rankpo import RankPOLoss, reference_scores
 from jobmatch.metrics import alignment
 from jobmatch.training.contrastive import TrainResult, has_accelerator
+from jobmatch.training.freezing import train_top_layers
 
 PREFERENCES = "preferences"
 RETENTION = "retention"
@@ -66,6 +67,9 @@ class RankPOConfig:
     margin_scale: float = 0.02
     """Cosine margin per logit of judge confidence (the synthetic judge's logit is twice its
     score gap, so 0.02 asks 0.04 cosine per judge point)."""
+    train_layers: int = 0
+    """Train only the top this many transformer layers, the rest frozen as stage 1 left them
+    (an anchor in weights, and a cheaper step); 0 = all."""
     max_seq_length: int | None = 128
     eval_steps: int | None = None
     seed: int = 0
@@ -78,6 +82,8 @@ class RankPOConfig:
             raise ValueError(f"margin_weight must be >= 0, got {self.margin_weight}")
         if self.margin_scale <= 0:
             raise ValueError(f"margin_scale must be > 0, got {self.margin_scale}")
+        if self.train_layers < 0:
+            raise ValueError(f"train_layers must be >= 0, got {self.train_layers}")
 
 
 class WeightedLoss(torch.nn.Module):
@@ -165,6 +171,8 @@ def train_rankpo(
     model = load_encoder(config.model).model
     if config.max_seq_length:
         model.max_seq_length = config.max_seq_length
+    if config.train_layers:
+        train_top_layers(model, config.train_layers)
     columns = {key: preferences[key] for key in ("query", "chosen", "rejected")}
     if not config.reference_free:
         columns["label"] = reference_scores(
