@@ -149,6 +149,12 @@ def test_rankpo_sweep_benchmark_runs_on_a_pipeline_run(
     assert timing["precomputed"]["steps_per_s"] > 0 and timing["online"]["steps_per_s"] > 0
     assert len(json.loads(out.read_text())["points"]) == 2  # earlier points kept
 
+    args = [*common, "--lrs", "1e-4", "--weights", "0", "--train-layers", "1"]
+    result = CliRunner().invoke(rankpo_sweep.main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    points = json.loads(out.read_text())["points"]  # a new point, not the weight-0 one again
+    assert [p.get("train_layers", 0) for p in points] == [0, 0, 1]
+
 
 def test_rankpo_sweep_spreads_training_pairs_over_more_jobs(
     two_stage_run: tuple[dict, Path],
