@@ -253,6 +253,7 @@ def train_point(
     loss_type: str = "sigmoid",
     margin_weight: float = 0.0,
     train_layers: int = 0,
+    retention_loss: str = "contrastive",
 ) -> dict[str, Any]:
     from jobmatch.training.rankpo import RankPOConfig, preference_texts, train_rankpo
 
@@ -269,6 +270,7 @@ def train_point(
             margin_weight=margin_weight,
             train_layers=train_layers,
             retention_weight=weight,
+            retention_loss=retention_loss,
             seed=seed,
             progress=False,
         ),
@@ -464,6 +466,7 @@ def _point_key(point: dict[str, Any]) -> tuple[Any, ...]:
         point.get("loss", "sigmoid"),
         point.get("margin_weight", 0.0),
         point.get("train_layers", 0),
+        point.get("retention_loss", "contrastive" if point["retention_weight"] > 0 else "none"),
     )
 
 
@@ -526,6 +529,14 @@ def _floats(text: str) -> list[float]:
     show_default=True,
     help="Train only the top N transformer layers; 0 = all.",
 )
+@click.option(
+    "--retention-loss",
+    type=click.Choice(["contrastive", "preference"]),
+    default="contrastive",
+    show_default=True,
+    help="Retention rows through MNRL (contrastive) or the RankPO loss, positive over "
+    "negative (preference).",
+)
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--retention-negatives", type=int, default=1, show_default=True)
 @click.option(
@@ -554,6 +565,7 @@ def main(
     loss_type: str,
     margin_weight: float,
     train_layers: int,
+    retention_loss: str,
     batch_size: int,
     retention_negatives: int,
     retention_from: str,
@@ -600,9 +612,11 @@ def main(
             "stage-1 top-100",
             "batch_size": batch_size,
             "loss": "sigmoid (unless a point says hinge), tau 0.1, reference-free (paper stage 2)",
-            "retention": f"MNRL tau 0.02 on rule pairs with {retention_negatives} negative(s) "
-            "(random non-relevant candidates, or stage 1's mined hard negatives where a point "
-            "says retention_from=mined), one retention batch per preference batch (round robin)",
+            "retention": f"rule pairs with {retention_negatives} negative(s) (random "
+            "non-relevant candidates, or stage 1's mined hard negatives where a point says "
+            "retention_from=mined) through MNRL tau 0.02, or through the RankPO loss where a "
+            "point says retention_loss=preference; one retention batch per preference batch "
+            "(round robin)",
             "seed": seed,
         },
     )
@@ -664,6 +678,7 @@ def main(
                     "loss": loss_type,
                     "margin_weight": margin_weight,
                     "train_layers": train_layers,
+                    "retention_loss": retention_loss if weight > 0 else "none",
                     "train_jobs": run["train_prefs_jobs"],
                 }
                 if _point_key(point) in done:
@@ -684,6 +699,7 @@ def main(
                         loss_type=loss_type,
                         margin_weight=margin_weight,
                         train_layers=train_layers,
+                        retention_loss=retention_loss,
                     )
                 )
                 started = time.perf_counter()

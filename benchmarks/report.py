@@ -218,6 +218,8 @@ def _loss_options(point: dict) -> str:
         text += f", margin weight {point['margin_weight']:g}"
     if point.get("label_smoothing"):
         text += f", label smoothing {point['label_smoothing']:g}"
+    if point.get("retention_loss") == "preference":
+        text += ", retention as rule preferences"
     if point.get("train_layers"):
         text += f", top {point['train_layers']} layer(s) trained"
     return text

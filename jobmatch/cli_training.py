@@ -442,6 +442,14 @@ def _report(result, metric_name: str) -> None:
     "--retention-train); 0 = plain.",
 )
 @click.option(
+    "--retention-loss",
+    type=click.Choice(["contrastive", "preference"]),
+    default="contrastive",
+    show_default=True,
+    help="Score retention rows with stage 1's InfoNCE (contrastive) or as the rules' own "
+    "preferences, positive over negative, with the RankPO loss (preference).",
+)
+@click.option(
     "--margin-weight",
     type=click.FloatRange(min=0),
     default=0.0,
@@ -502,6 +510,7 @@ def train_rankpo_command(
     reference_free,
     sft_weight,
     retention_weight,
+    retention_loss,
     margin_weight,
     margin_scale,
     min_confidence,
@@ -583,6 +592,7 @@ def train_rankpo_command(
         reference_free=reference_free,
         sft_weight=sft_weight,
         retention_weight=retention_weight if retention else 0.0,
+        retention_loss=retention_loss,
         margin_weight=margin_weight,
         margin_scale=margin_scale,
         train_layers=train_layers,

@@ -155,6 +155,14 @@ def test_rankpo_sweep_benchmark_runs_on_a_pipeline_run(
     points = json.loads(out.read_text())["points"]  # a new point, not the weight-0 one again
     assert [p.get("train_layers", 0) for p in points] == [0, 0, 1]
 
+    args = [*common, "--lrs", "1e-4", "--weights", "1", "--retention-loss", "preference"]
+    result = CliRunner().invoke(rankpo_sweep.main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    points = json.loads(out.read_text())["points"]  # not the contrastive weight-1 point again
+    assert [p.get("retention_loss") for p in points] == [
+        "none", "contrastive", "none", "preference"
+    ]  # fmt: skip
+
 
 def test_rankpo_sweep_spreads_training_pairs_over_more_jobs(
     two_stage_run: tuple[dict, Path],

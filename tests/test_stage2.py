@@ -309,3 +309,58 @@ def test_train_layers_updates_only_the_top_blocks(
     result = CliRunner().invoke(main, [*args, "--train-layers", "3"])
     assert result.exit_code == 2
     assert "the model has 2 layers; cannot train the top 3" in result.output
+
+
+def test_preference_retention_is_rankpo_with_the_rules_as_judge(tiny_encoder) -> None:
+    import numpy as np
+    import torch
+
+    from jobmatch.training.rankpo import RankPOConfig, retention_loss
+
+    model = tiny_encoder.model
+    texts = (["a senior ml engineer in Berlin", "a data scientist, remote"],
+             ["ml engineer, Berlin, 8 years", "data scientist working remotely"],
+             ["frontend developer", "junior analyst in Lyon"])  # fmt: skip
+    config = RankPOConfig(
+        out=Path("x"), model="m", retention_weight=3.0, retention_loss="preference", beta=2.0
+    )
+    loss = retention_loss(model, config)
+    model.eval()
+    with torch.no_grad():
+        value = loss([model.tokenize(list(column)) for column in texts], None).item()
+    query, positive, negative = (
+        model.encode(list(c), convert_to_numpy=True, normalize_embeddings=True) for c in texts
+    )
+    gap = (query * positive).sum(1) - (query * negative).sum(1)
+    # reference-free sigmoid RankPO: -log σ(β (s_pos - s_neg) / τ), weighted
+    expected = 3.0 * np.mean(np.log1p(np.exp(-2.0 * gap / 0.1)))
+    assert value == pytest.approx(expected, rel=1e-4)
+
+    contrastive = retention_loss(model, RankPOConfig(out=Path("x"), model="m"))
+    with torch.no_grad():
+        infonce = contrastive([model.tokenize(list(column)) for column in texts], None).item()
+    assert infonce != pytest.approx(value / 3.0)  # a different objective on the same rows
+    with pytest.raises(ValueError, match="retention_loss must be one of"):
+        RankPOConfig(out=Path("x"), model="m", retention_loss="kl")
+
+
+def test_preference_retention_trains_from_the_command_line(
+    corpus, judged: Path, tiny_model_dir: Path
+) -> None:
+    from jobmatch.training.rankpo import RankPOConfig, train_rankpo
+
+    out = corpus["folder"] / "rule-preferences"
+    args = [*_rankpo_args(corpus, judged, tiny_model_dir, out), "--qrels", str(corpus["qrels"])]
+    result = CliRunner().invoke(main, [*args, "--retention-loss", "preference"])
+    assert result.exit_code == 0, result.output
+    # 9 training jobs x 8 pairs = 9 preference batches of 8, each followed by a retention batch
+    assert "after 18 steps" in result.output
+    # the model card lists each dataset's loss: retention is a RankPO loss too, not InfoNCE
+    card = (out / "README.md").read_text()
+    assert card.count('"loss_type": "sigmoid"') == 2, card
+
+    two_negatives = {"anchor": ["q"], "positive": ["p"], "negative_1": ["n"], "negative_2": ["m"]}
+    config = RankPOConfig(out=out, model=str(tiny_model_dir), retention_loss="preference")
+    prefs = {"query": ["q"], "chosen": ["c"], "rejected": ["r"]}
+    with pytest.raises(ValueError, match="one positive and one negative"):
+        train_rankpo(config, prefs, retention=two_negatives)

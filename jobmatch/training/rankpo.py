@@ -3,9 +3,13 @@
 Plain RankPO on judge preferences raised the paper's judge agreement but let nDCG@20 fall
 from 0.70 to ~0.3 at higher learning rates: the preference loss alone drags the embedding
 space away from what stage 1 learnt from the rules. jobmatch's retention mechanism keeps the
-stage-1 objective in the mix: batches of rule-derived contrastive examples (InfoNCE at τ=0.02,
-as in stage 1) alternate with preference batches in one Trainer run (sentence-transformers
-multi-dataset training, round robin), weighted by `retention_weight`; 0 gives plain RankPO.
+stage-1 objective in the mix: batches of rule-derived examples (a job, a rule positive, a
+candidate no rule judged relevant) alternate with preference batches in one Trainer run
+(sentence-transformers multi-dataset training, round robin), weighted by `retention_weight`;
+0 gives plain RankPO. The rows go through stage 1's InfoNCE at τ=0.02 (`contrastive`) or,
+read as the rules' own preferences, through the RankPO loss itself (`preference`): its
+sigmoid saturates once the positive is ahead, so the rules stop pulling and leave room for
+what only the judge knows (benchmarks/results/rankpo_sweep.json).
 Reference scores of the frozen stage-1 model are precomputed once and carried as the
 dataset's `label` column when the loss is not reference-free. Held-out nDCG@20 and held-out
 alignment are both evaluated during training.
@@ -32,6 +36,7 @@ from jobmatch.training.freezing import train_top_layers
 PREFERENCES = "preferences"
 RETENTION = "retention"
 MARGINS = "margins"
+RETENTION_LOSSES = ("contrastive", "preference")
 MAX_CONFIDENCE = 0.999  # logit 6.9: a judge's "100" is not infinitely sure
 RETENTION_NEGATIVES = 1
 """Random negatives per retention row: (job, positive, negative) costs a preference row's
@@ -60,6 +65,10 @@ class RankPOConfig:
     retention_weight: float = 1.0
     """Weight of the interleaved stage-1 contrastive batches; 0 = plain RankPO."""
     retention_temperature: float = 0.02
+    """InfoNCE temperature of `contrastive` retention (stage 1's)."""
+    retention_loss: str = "contrastive"
+    """How retention rows are scored: `contrastive` (InfoNCE over the batch, as stage 1) or
+    `preference` (positive preferred over its negative, by the reference-free RankPO loss)."""
     margin_weight: float = 0.0
     """Weight of interleaved margin batches: MarginMSE of s(q, chosen) - s(q, rejected) against
     `margin_scale` * logit(judge confidence), measured in logits (divided by margin_scale²), so
@@ -78,6 +87,11 @@ class RankPOConfig:
     def __post_init__(self) -> None:
         if self.retention_weight < 0:
             raise ValueError(f"retention_weight must be >= 0, got {self.retention_weight}")
+        if self.retention_loss not in RETENTION_LOSSES:
+            raise ValueError(
+                f"retention_loss must be one of {', '.join(RETENTION_LOSSES)}, "
+                f"got {self.retention_loss!r}"
+            )
         if self.margin_weight < 0:
             raise ValueError(f"margin_weight must be >= 0, got {self.margin_weight}")
         if self.margin_scale <= 0:
@@ -159,7 +173,6 @@ def train_rankpo(
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
     )
-    from sentence_transformers.sentence_transformer import losses
     from sentence_transformers.sentence_transformer.evaluation import SequentialEvaluator
     from sentence_transformers.sentence_transformer.training_args import (
         BatchSamplers,
@@ -191,12 +204,14 @@ def train_rankpo(
     datasets = {PREFERENCES: Dataset.from_dict(columns)}
     loss: dict[str, torch.nn.Module] = {PREFERENCES: rankpo}
     if retention is not None and config.retention_weight > 0:
+        if config.retention_loss == "preference" and len(retention) != 3:
+            raise ValueError(
+                "preference retention takes rows of one positive and one negative, got "
+                f"columns {', '.join(retention)}"
+            )
         # as many retention rows as preference rows, so round robin alternates 1:1 to the end
         datasets[RETENTION] = Dataset.from_dict(_cycled(retention, len(columns["query"])))
-        contrastive = losses.MultipleNegativesRankingLoss(
-            model, scale=1.0 / config.retention_temperature
-        )
-        loss[RETENTION] = WeightedLoss(contrastive, config.retention_weight)
+        loss[RETENTION] = retention_loss(model, config)
     if config.margin_weight > 0:
         datasets[MARGINS] = Dataset.from_dict(
             judge_margins(preferences, scale=config.margin_scale, rows=len(columns["query"]))
@@ -248,6 +263,26 @@ def train_rankpo(
         best_metric=None,
         history=history,
     )
+
+
+def retention_loss(model: Any, config: RankPOConfig) -> WeightedLoss:
+    """The weighted loss of retention rows (anchor, positive, negative_1..): stage 1's InfoNCE,
+    or the RankPO loss with the rules as judge (positive chosen over negative_1)."""
+    from sentence_transformers.sentence_transformer import losses
+
+    if config.retention_loss == "preference":
+        rules = RankPOLoss(
+            model,
+            temperature=config.temperature,
+            beta=config.beta,
+            loss_type=config.loss_type,
+            reference_free=True,
+        )
+        return WeightedLoss(rules, config.retention_weight)
+    contrastive = losses.MultipleNegativesRankingLoss(
+        model, scale=1.0 / config.retention_temperature
+    )
+    return WeightedLoss(contrastive, config.retention_weight)
 
 
 def judge_margin_loss(model: Any, *, weight: float, scale: float) -> WeightedLoss:
