@@ -254,6 +254,7 @@ def train_point(
     margin_weight: float = 0.0,
     train_layers: int = 0,
     retention_loss: str = "contrastive",
+    linear_head: bool = False,
 ) -> dict[str, Any]:
     from jobmatch.training.rankpo import RankPOConfig, preference_texts, train_rankpo
 
@@ -271,6 +272,7 @@ def train_point(
             train_layers=train_layers,
             retention_weight=weight,
             retention_loss=retention_loss,
+            linear_head=linear_head,
             seed=seed,
             progress=False,
         ),
@@ -467,6 +469,7 @@ def _point_key(point: dict[str, Any]) -> tuple[Any, ...]:
         point.get("margin_weight", 0.0),
         point.get("train_layers", 0),
         point.get("retention_loss", "contrastive" if point["retention_weight"] > 0 else "none"),
+        point.get("linear_head", False),
     )
 
 
@@ -537,6 +540,11 @@ def _floats(text: str) -> list[float]:
     help="Retention rows through MNRL (contrastive) or the RankPO loss, positive over "
     "negative (preference).",
 )
+@click.option(
+    "--linear-head",
+    is_flag=True,
+    help="Train only a linear head on cached stage-1 embeddings (give a larger --lrs).",
+)
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--retention-negatives", type=int, default=1, show_default=True)
 @click.option(
@@ -566,6 +574,7 @@ def main(
     margin_weight: float,
     train_layers: int,
     retention_loss: str,
+    linear_head: bool,
     batch_size: int,
     retention_negatives: int,
     retention_from: str,
@@ -679,6 +688,7 @@ def main(
                     "margin_weight": margin_weight,
                     "train_layers": train_layers,
                     "retention_loss": retention_loss if weight > 0 else "none",
+                    "linear_head": linear_head,
                     "train_jobs": run["train_prefs_jobs"],
                 }
                 if _point_key(point) in done:
@@ -700,6 +710,7 @@ def main(
                         margin_weight=margin_weight,
                         train_layers=train_layers,
                         retention_loss=retention_loss,
+                        linear_head=linear_head,
                     )
                 )
                 started = time.perf_counter()

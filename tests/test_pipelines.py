@@ -163,6 +163,13 @@ def test_rankpo_sweep_benchmark_runs_on_a_pipeline_run(
         "none", "contrastive", "none", "preference"
     ]  # fmt: skip
 
+    args = [*args, "--linear-head", "--lrs", "1e-2"]
+    result = CliRunner().invoke(rankpo_sweep.main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    points = json.loads(out.read_text())["points"]
+    assert [p.get("linear_head", False) for p in points] == [False] * 4 + [True]
+    assert points[-1]["lr"] == 1e-2 and points[-1]["steps"] > 0
+
 
 def test_rankpo_sweep_spreads_training_pairs_over_more_jobs(
     two_stage_run: tuple[dict, Path],

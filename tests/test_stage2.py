@@ -364,3 +364,61 @@ def test_preference_retention_trains_from_the_command_line(
     prefs = {"query": ["q"], "chosen": ["c"], "rejected": ["r"]}
     with pytest.raises(ValueError, match="one positive and one negative"):
         train_rankpo(config, prefs, retention=two_negatives)
+
+
+def test_linear_head_trains_on_frozen_stage1_embeddings(
+    corpus, judged: Path, tiny_model_dir: Path
+) -> None:
+    import numpy as np
+    from safetensors.torch import load_file
+    from sentence_transformers import SentenceTransformer
+
+    from jobmatch.metrics import alignment
+    from jobmatch.training.rankpo import preference_texts
+
+    out = corpus["folder"] / "linear-head"
+    args = [*_rankpo_args(corpus, judged, tiny_model_dir, out), "--qrels", str(corpus["qrels"])]
+    args += ["--linear-head", "--lr", "1e-2", "--epochs", "20", "--retention-loss", "preference"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "heldout_alignment" in result.output and "heldout_ndcg@20" in result.output
+
+    before = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    after = SentenceTransformer(str(out), device="cpu")
+    assert [type(m).__name__ for m in after][-2:] == ["Dense", "Normalize"]
+    # the encoder is frozen: every stage-1 weight is saved unchanged
+    stage1 = load_file(tiny_model_dir / "model.safetensors")
+    saved = load_file(out / "model.safetensors")
+    assert stage1.keys() == saved.keys() and all(stage1[k].equal(saved[k]) for k in stage1)
+    weight = after[len(after) - 2].linear.weight.detach().numpy()
+    assert not np.allclose(weight, np.eye(weight.shape[0]))
+
+    # it learnt the judge: agreement on its pairs (those of 9 of the 12 jobs trained it)
+    texts = preference_texts(
+        pl.read_parquet(judged),
+        io.read_table(corpus["jobs"], "jobs"),
+        io.read_table(corpus["candidates"], "candidates"),
+    )
+
+    def agreement(model) -> float:
+        q, c, r = (model.encode(texts[k], normalize_embeddings=True) for k in
+                   ("query", "chosen", "rejected"))  # fmt: skip
+        return alignment((q * c).sum(1), (q * r).sum(1))
+
+    assert agreement(after) > agreement(before) + 0.1
+
+    result = CliRunner().invoke(main, [*args, "--train-layers", "1"])
+    assert result.exit_code == 2 and "--linear-head trains alone" in result.output
+
+
+def test_identity_head_keeps_stage1_embeddings(tiny_encoder) -> None:
+    import numpy as np
+    import torch
+
+    from jobmatch.training.head import append_linear_head
+
+    model = tiny_encoder.model
+    texts = ["a senior ml engineer in Berlin", "speech recognition researcher"]
+    plain = model.encode(texts, normalize_embeddings=True)
+    append_linear_head(model, torch.eye(plain.shape[1]))
+    assert np.allclose(model.encode(texts), plain, atol=1e-6)

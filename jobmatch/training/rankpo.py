@@ -79,6 +79,9 @@ class RankPOConfig:
     train_layers: int = 0
     """Train only the top this many transformer layers, the rest frozen as stage 1 left them
     (an anchor in weights, and a cheaper step); 0 = all."""
+    linear_head: bool = False
+    """Train only a linear head on the frozen stage-1 embeddings, computed once
+    (`jobmatch.training.head`): cheap enough for tens of thousands of pairs on a CPU."""
     max_seq_length: int | None = 128
     eval_steps: int | None = None
     seed: int = 0
@@ -98,6 +101,8 @@ class RankPOConfig:
             raise ValueError(f"margin_scale must be > 0, got {self.margin_scale}")
         if self.train_layers < 0:
             raise ValueError(f"train_layers must be >= 0, got {self.train_layers}")
+        if self.linear_head and (self.train_layers or self.margin_weight):
+            raise ValueError("a linear head trains alone: no train_layers or margin_weight")
 
 
 class WeightedLoss(torch.nn.Module):
@@ -181,6 +186,20 @@ def train_rankpo(
 
     from jobmatch.encoder import load_encoder
 
+    if (
+        retention is not None
+        and config.retention_weight > 0
+        and config.retention_loss == "preference"
+        and len(retention) != 3
+    ):
+        raise ValueError(
+            "preference retention takes rows of one positive and one negative, got "
+            f"columns {', '.join(retention)}"
+        )
+    if config.linear_head:
+        from jobmatch.training.head import train_linear_head
+
+        return train_linear_head(config, preferences, retention=retention, evaluators=evaluators)
     model = load_encoder(config.model).model
     if config.max_seq_length:
         model.max_seq_length = config.max_seq_length
@@ -204,11 +223,6 @@ def train_rankpo(
     datasets = {PREFERENCES: Dataset.from_dict(columns)}
     loss: dict[str, torch.nn.Module] = {PREFERENCES: rankpo}
     if retention is not None and config.retention_weight > 0:
-        if config.retention_loss == "preference" and len(retention) != 3:
-            raise ValueError(
-                "preference retention takes rows of one positive and one negative, got "
-                f"columns {', '.join(retention)}"
-            )
         # as many retention rows as preference rows, so round robin alternates 1:1 to the end
         datasets[RETENTION] = Dataset.from_dict(_cycled(retention, len(columns["query"])))
         loss[RETENTION] = retention_loss(model, config)

@@ -1,0 +1,188 @@
+"""Stage 2 on a linear head: the stage-1 encoder frozen, its embeddings computed once.
+
+What a judge knows beyond the rules (methods only the texts mention, a candidate's impact) is
+already readable from stage-1 embeddings, but a bi-encoder learns to weigh it only from many
+judged pairs: on the synthetic corpus held-out alignment rose with pairs from 3,200 to 88,000
+(benchmarks/results/rankpo_sweep.json), far more than a full fine-tune can see on a CPU. A
+linear map W on the frozen embeddings, s(q, c) = cos(Wq, Wc), starts as the identity (so as
+stage 1) and trains on cached embeddings: every distinct text is encoded once, then an epoch
+over 88,000 pairs is a few seconds of matrix products. The saved model is the stage-1 model
+with sentence-transformers' `Dense` (W, no bias, no activation) and `Normalize` appended, so
+it indexes and searches like any other model. The losses are the same as the full fine-tune's:
+RankPO on the preferences, and the retention rows through InfoNCE or as rule preferences.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from jobmatch.losses.rankpo import rankpo_loss
+from jobmatch.training.contrastive import TrainResult
+
+
+def train_linear_head(
+    config: Any,
+    preferences: dict[str, list[str]],
+    *,
+    retention: dict[str, list[str]] | None = None,
+    evaluators: list[Any] = (),
+) -> TrainResult:
+    """Train W on cached stage-1 embeddings of the preference (and retention) rows; save the
+    stage-1 model with the head appended to `config.out` and evaluate it once at the end.
+
+    `config` is a `RankPOConfig`; its lr, epochs, batch size, loss and retention settings mean
+    what they mean for the full fine-tune (a head wants a larger lr, e.g. 1e-3).
+    """
+    from tqdm.auto import tqdm
+
+    from jobmatch.encoder import load_encoder
+
+    model = load_encoder(config.model).model
+    if config.max_seq_length:
+        model.max_seq_length = config.max_seq_length
+    columns = [preferences[key] for key in ("query", "chosen", "rejected")]
+    use_retention = retention is not None and config.retention_weight > 0
+    kept = [retention[key] for key in ("anchor", "positive", "negative_1")] if use_retention else []
+    texts = list(dict.fromkeys(text for column in [*columns, *kept] for text in column))
+    started = time.perf_counter()
+    embeddings = model.encode(
+        texts,
+        batch_size=64,
+        convert_to_tensor=True,
+        normalize_embeddings=True,
+        show_progress_bar=config.progress,
+    ).cpu()
+    row = {text: i for i, text in enumerate(texts)}
+    pairs = torch.tensor([[row[t] for t in column] for column in columns]).T
+    rules = torch.tensor([[row[t] for t in column] for column in kept]).T if kept else None
+    head = torch.nn.Linear(embeddings.shape[1], embeddings.shape[1], bias=False)
+    torch.nn.init.eye_(head.weight)
+    reference = None
+    if not config.reference_free:  # exact: stage 1's scores are the identity head's
+        reference = _cosine(embeddings, pairs[:, 0], pairs[:, 1:])
+
+    generator = torch.Generator().manual_seed(config.seed)
+    optimiser = torch.optim.Adam(head.parameters(), lr=config.lr)
+    batches = max(1, len(pairs) // config.batch_size)
+    total = max(1, round(batches * config.epochs))
+    history: list[dict[str, float]] = []
+    progress = tqdm(range(total), desc="head", disable=not config.progress)
+    for step in progress:
+        if step % batches == 0:
+            order = torch.randperm(len(pairs), generator=generator)
+        rows = order[(step % batches) * config.batch_size :][: config.batch_size]
+        loss, stats = _preference_loss(
+            head, embeddings, pairs[rows], None if reference is None else reference[rows], config
+        )
+        if rules is not None:
+            picks = torch.randint(len(rules), (config.batch_size,), generator=generator)
+            loss = loss + config.retention_weight * _retention_loss(
+                head, embeddings, rules[picks], config
+            )
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        if (step + 1) % max(1, min(50, total // 10)) == 0 or step + 1 == total:
+            entry = {"step": step + 1, "epoch": (step + 1) / batches, "loss": loss.item()}
+            entry.update(rankpo_reward_accuracy=stats["reward_accuracy"])
+            history.append(entry)
+            progress.set_postfix(loss=f"{entry['loss']:.4f}")
+    seconds = time.perf_counter() - started
+    append_linear_head(model, head.weight.detach())
+    model.save(str(config.out))
+    if evaluators:
+        final = {"step": total, "epoch": total / batches}
+        for evaluator in evaluators:
+            final.update(_prefixed(evaluator(model)))
+        history.append(final)
+    return TrainResult(
+        out=config.out,
+        examples=total * config.batch_size,
+        steps=total,
+        seconds=seconds,
+        best_metric=None,
+        history=history,
+    )
+
+
+def append_linear_head(model: Any, weight: torch.Tensor) -> None:
+    """Append Dense(weight: x -> Wx, no bias, no activation) and Normalize to `model`."""
+    from sentence_transformers.sentence_transformer.modules import Dense, Normalize
+
+    dim = weight.shape[1]
+    dense = Dense(
+        dim,
+        weight.shape[0],
+        bias=False,
+        activation_function=torch.nn.Identity(),
+        init_weight=weight.clone(),
+    )
+    device = next(model.parameters()).device
+    model.append(dense.to(device))
+    model.append(Normalize())
+
+
+def _preference_loss(
+    head: torch.nn.Linear,
+    embeddings: torch.Tensor,
+    batch: torch.Tensor,
+    ref: torch.Tensor | None,
+    config: Any,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """RankPO on a batch of (query, chosen, rejected) rows, with stage 1's scores if referenced."""
+    scores = _cosine(embeddings, batch[:, 0], batch[:, 1:], head)
+    return rankpo_loss(
+        scores[:, 0],
+        scores[:, 1],
+        None if ref is None else ref[:, 0],
+        None if ref is None else ref[:, 1],
+        temperature=config.temperature,
+        beta=config.beta,
+        gamma=config.gamma,
+        label_smoothing=config.label_smoothing,
+        loss_type=config.loss_type,
+        sft_weight=config.sft_weight,
+    )
+
+
+def _retention_loss(
+    head: torch.nn.Linear, embeddings: torch.Tensor, rows: torch.Tensor, config: Any
+) -> torch.Tensor:
+    """The rules' rows (anchor, positive, negative): as preferences through RankPO, or InfoNCE
+    of each anchor over the batch's positives and negatives (MultipleNegativesRankingLoss)."""
+    if config.retention_loss == "preference":
+        scores = _cosine(embeddings, rows[:, 0], rows[:, 1:], head)
+        loss, _ = rankpo_loss(
+            scores[:, 0],
+            scores[:, 1],
+            temperature=config.temperature,
+            beta=config.beta,
+            loss_type=config.loss_type,
+        )
+        return loss
+    anchors = F.normalize(head(embeddings[rows[:, 0]]), dim=-1)
+    documents = F.normalize(head(embeddings[torch.cat([rows[:, 1], rows[:, 2]])]), dim=-1)
+    logits = anchors @ documents.T / config.retention_temperature
+    return F.cross_entropy(logits, torch.arange(len(rows)))
+
+
+def _cosine(
+    embeddings: torch.Tensor,
+    queries: torch.Tensor,
+    documents: torch.Tensor,
+    head: torch.nn.Module | None = None,
+) -> torch.Tensor:
+    """cos(W q, W d) for each query against each of its documents: [rows, documents]."""
+    project = head if head is not None else torch.nn.Identity()
+    q = F.normalize(project(embeddings[queries]), dim=-1)
+    d = F.normalize(project(embeddings[documents]), dim=-1)
+    return torch.einsum("rh,rdh->rd", q, d)
+
+
+def _prefixed(metrics: dict[str, float]) -> dict[str, float]:
+    return {f"eval_{name}": float(np.asarray(value)) for name, value in metrics.items()}
