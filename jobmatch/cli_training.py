@@ -486,7 +486,12 @@ def _report(result, metric_name: str) -> None:
     help="Train only the top N transformer layers; the embeddings and lower layers stay as "
     "stage 1 left them. 0 = all.",
 )
-@click.option("--lr", type=float, default=5e-5, show_default=True)
+@click.option(
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Learning rate [default: 5e-5; 1e-3 with --linear-head].",
+)
 @click.option(
     "--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True
 )
@@ -536,10 +541,16 @@ def train_rankpo_command(
       jobmatch train rankpo --preferences data/preferences.parquet --jobs data/jobs.parquet \\
           --candidates data/candidates.parquet --qrels data/qrels.parquet \\
           --model models/stage1 --out models/stage2
+
+    \b
+    A linear head on the frozen stage-1 encoder, for many judged pairs on a CPU:
+      jobmatch train rankpo ... --linear-head --retention-loss preference \\
+          --retention-weight 2 --epochs 5 --batch-size 64
     """
 
     from jobmatch import io
     from jobmatch.training.evaluator import RankingEvaluator
+    from jobmatch.training.head import HEAD_LR
     from jobmatch.training.rankpo import (
         AlignmentEvaluator,
         RankPOConfig,
@@ -587,6 +598,8 @@ def train_rankpo_command(
             raise InputError("no row has a negative to retain", path=retention_train_path)
     if linear_head and (train_layers or margin_weight):
         raise click.UsageError("--linear-head trains alone: drop --train-layers/--margin-weight")
+    if lr is None:
+        lr = HEAD_LR if linear_head else RankPOConfig.lr
     config = RankPOConfig(
         out=Path(out_dir),
         model=model,
