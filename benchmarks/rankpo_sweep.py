@@ -470,6 +470,7 @@ def _point_key(point: dict[str, Any]) -> tuple[Any, ...]:
         point.get("train_layers", 0),
         point.get("retention_loss", "contrastive" if point["retention_weight"] > 0 else "none"),
         point.get("linear_head", False),
+        point.get("seed", 0),
     )
 
 
@@ -689,6 +690,7 @@ def main(
                     "train_layers": train_layers,
                     "retention_loss": retention_loss if weight > 0 else "none",
                     "linear_head": linear_head,
+                    "seed": seed,
                     "train_jobs": run["train_prefs_jobs"],
                 }
                 if _point_key(point) in done:
