@@ -627,7 +627,7 @@ def main(
             "retention_from=mined) through MNRL tau 0.02, or through the RankPO loss where a "
             "point says retention_loss=preference; one retention batch per preference batch "
             "(round robin)",
-            "seed": seed,
+            "seed": "each point's own (0 where a point has none)",
         },
     )
     results["label_ceilings"] = label_ceilings(run)
