@@ -470,7 +470,7 @@ def _point_key(point: dict[str, Any]) -> tuple[Any, ...]:
         point.get("train_layers", 0),
         point.get("retention_loss", "contrastive" if point["retention_weight"] > 0 else "none"),
         point.get("linear_head", False),
-        point.get("seed", 0),
+        point.get("train_seed", 0),
     )
 
 
@@ -559,6 +559,13 @@ def _floats(text: str) -> list[float]:
 @click.option("--timing-steps", type=int, default=10, show_default=True)
 @click.option("--steps-only", is_flag=True, help="Only the reference-score timing.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--train-seed",
+    type=int,
+    default=None,
+    help="Seed of training only (shuffling, retention negatives) [default: --seed]; the "
+    "run's data and any --more-jobs keep --seed.",
+)
 @click.option("--out", type=click.Path(dir_okay=False), default=str(RESULTS / "rankpo_sweep.json"))
 def main(
     run_dir: str,
@@ -582,6 +589,7 @@ def main(
     timing_steps: int,
     steps_only: bool,
     seed: int,
+    train_seed: int | None,
     out: str,
 ) -> None:
     import torch
@@ -627,7 +635,8 @@ def main(
             "retention_from=mined) through MNRL tau 0.02, or through the RankPO loss where a "
             "point says retention_loss=preference; one retention batch per preference batch "
             "(round robin)",
-            "seed": "each point's own (0 where a point has none)",
+            "seed": seed,
+            "train_seed": "each point's own (0 where a point has none)",
         },
     )
     results["label_ceilings"] = label_ceilings(run)
@@ -655,6 +664,7 @@ def main(
         results["stage1"]["eval_s"] = round(time.perf_counter() - started, 1)
         save()
     click.echo(f"stage 1: {results['stage1']}")
+    train_seed = seed if train_seed is None else train_seed
     from jobmatch.training import data
     from jobmatch.training.rankpo import retention_examples, retention_from_training_rows
 
@@ -662,12 +672,12 @@ def main(
         retention = retention_from_training_rows(
             data.read_training_jsonl(Path(run_dir) / "mined.jsonl"),
             negatives=retention_negatives,
-            seed=seed,
+            seed=train_seed,
         )
     else:
         retention = retention_examples(
             run["rule_jobs"], run["jobs"], run["candidates"], run["qrels"],
-            negatives=retention_negatives, seed=seed,
+            negatives=retention_negatives, seed=train_seed,
         )  # fmt: skip
     pairs = run["train_prefs"].height
     done = {_point_key(p) for p in results["points"]}
@@ -690,7 +700,7 @@ def main(
                     "train_layers": train_layers,
                     "retention_loss": retention_loss if weight > 0 else "none",
                     "linear_head": linear_head,
-                    "seed": seed,
+                    "train_seed": train_seed,
                     "train_jobs": run["train_prefs_jobs"],
                 }
                 if _point_key(point) in done:
@@ -706,7 +716,7 @@ def main(
                         beta=beta,
                         batch_size=batch_size,
                         epochs=epochs,
-                        seed=seed,
+                        seed=train_seed,
                         label_smoothing=label_smoothing,
                         loss_type=loss_type,
                         margin_weight=margin_weight,

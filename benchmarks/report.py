@@ -220,8 +220,8 @@ def _loss_options(point: dict) -> str:
         text += f", label smoothing {point['label_smoothing']:g}"
     if point.get("retention_loss") == "preference":
         text += ", retention as rule preferences"
-    if point.get("seed"):
-        text += f", seed {point['seed']}"
+    if point.get("train_seed"):
+        text += f", training seed {point['train_seed']}"
     if point.get("linear_head"):
         text += ", linear head on frozen stage 1"
     if point.get("train_layers"):
