@@ -705,7 +705,7 @@ def main(
                 }
                 if _point_key(point) in done:
                     continue
-                model_dir = workdir / "-".join(f"{k}{v}" for k, v in point.items())
+                model_dir = workdir / f"point-{len(results['points'])}"  # a key's name is too long
                 point.update(
                     train_point(
                         run,
