@@ -9,7 +9,7 @@ candidate no rule judged relevant) alternate with preference batches in one Trai
 0 gives plain RankPO. The rows go through stage 1's InfoNCE at τ=0.02 (`contrastive`) or,
 read as the rules' own preferences, through the RankPO loss itself (`preference`), whose
 sigmoid stops pulling once the positive is ahead. In the benchmark the two are within noise
-of each other; the one setting that met the goal used `preference` on a linear head
+of each other; the runs that met the goal used `preference` on a linear head
 (benchmarks/results/rankpo_sweep.json).
 Reference scores of the frozen stage-1 model are precomputed once and carried as the
 dataset's `label` column when the loss is not reference-free. Held-out nDCG@20 and held-out
