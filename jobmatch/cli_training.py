@@ -445,7 +445,7 @@ def _report(result, metric_name: str) -> None:
     "--linear-head",
     is_flag=True,
     help="Train only a linear head on the frozen stage-1 embeddings, encoded once: fast "
-    "enough for tens of thousands of pairs on a CPU (use a larger --lr, e.g. 1e-3).",
+    "enough for tens of thousands of pairs on a CPU (--lr then defaults to 1e-3).",
 )
 @click.option(
     "--retention-loss",
@@ -561,6 +561,8 @@ def train_rankpo_command(
         train_rankpo,
     )
 
+    if linear_head and (train_layers or margin_weight):
+        raise click.UsageError("--linear-head trains alone: drop --train-layers/--margin-weight")
     jobs = io.read_table(jobs_path, "jobs")
     candidates = io.read_table(candidates_path, "candidates")
     preferences = io.read_table(preferences_path, "preferences")
@@ -596,8 +598,6 @@ def train_rankpo_command(
         )
         if not retention["anchor"]:
             raise InputError("no row has a negative to retain", path=retention_train_path)
-    if linear_head and (train_layers or margin_weight):
-        raise click.UsageError("--linear-head trains alone: drop --train-layers/--margin-weight")
     if lr is None:
         lr = HEAD_LR if linear_head else RankPOConfig.lr
     config = RankPOConfig(
