@@ -3,7 +3,7 @@
 What a judge knows beyond the rules (methods only the texts mention, a candidate's impact) is
 already readable from stage-1 embeddings, but a bi-encoder learns to weigh it only from many
 judged pairs: on the synthetic corpus full fine-tunes on up to 3,360 pairs levelled off,
-while this head on 87,635 pairs met the stage-2 goal in 2 of 4 runs and came within noise of
+while this head on 87,635 pairs met the stage-2 goal in 2 of 5 runs and came within noise of
 it in the others (benchmarks/results/rankpo_sweep.json),
 and a full fine-tune on that many pairs takes about 15 hours an epoch on a 2-core CPU. A
 linear map W on the frozen embeddings, s(q, c) = cos(Wq, Wc), starts as the identity (so as
