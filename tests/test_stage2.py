@@ -422,3 +422,29 @@ def test_identity_head_keeps_stage1_embeddings(tiny_encoder) -> None:
     plain = model.encode(texts, normalize_embeddings=True)
     append_linear_head(model, torch.eye(plain.shape[1]))
     assert np.allclose(model.encode(texts), plain, atol=1e-6)
+
+
+def test_head_infonce_is_sentence_transformers_mnrl_with_every_negative(tiny_encoder) -> None:
+    import torch
+    from sentence_transformers.sentence_transformer import losses
+
+    from jobmatch.training.head import _retention_loss
+    from jobmatch.training.rankpo import RankPOConfig
+
+    model = tiny_encoder.model
+    columns = (["a senior ml engineer in Berlin", "a data scientist, remote"],
+               ["ml engineer, Berlin, 8 years", "data scientist working remotely"],
+               ["frontend developer", "junior analyst in Lyon"],
+               ["speech researcher in Paris", "a chef in Rome"])  # fmt: skip
+    model.eval()
+    with torch.no_grad():
+        expected = losses.MultipleNegativesRankingLoss(model, scale=1 / 0.02)(
+            [model.tokenize(list(column)) for column in columns], None
+        ).item()
+        texts = [text for column in columns for text in column]
+        embeddings = model.encode(texts, convert_to_tensor=True, normalize_embeddings=True)
+        rows = torch.arange(len(texts)).reshape(len(columns), 2).T  # [anchor, pos, neg1, neg2]
+        identity = torch.nn.Identity()
+        config = RankPOConfig(out=Path("x"), model="m")
+        value = _retention_loss(identity, embeddings, rows, config).item()
+    assert value == pytest.approx(expected, rel=1e-4)

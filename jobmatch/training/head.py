@@ -52,7 +52,7 @@ def train_linear_head(
         model.max_seq_length = config.max_seq_length
     columns = [preferences[key] for key in ("query", "chosen", "rejected")]
     use_retention = retention is not None and config.retention_weight > 0
-    kept = [retention[key] for key in ("anchor", "positive", "negative_1")] if use_retention else []
+    kept = list(retention.values()) if use_retention else []  # anchor, positive, negative_1..
     texts = list(dict.fromkeys(text for column in [*columns, *kept] for text in column))
     started = time.perf_counter()
     embeddings = model.encode(
@@ -158,8 +158,9 @@ def _preference_loss(
 def _retention_loss(
     head: torch.nn.Linear, embeddings: torch.Tensor, rows: torch.Tensor, config: Any
 ) -> torch.Tensor:
-    """The rules' rows (anchor, positive, negative): as preferences through RankPO, or InfoNCE
-    of each anchor over the batch's positives and negatives (MultipleNegativesRankingLoss)."""
+    """The rules' rows (anchor, positive, negative_1..): as preferences through RankPO (one
+    negative), or InfoNCE of each anchor over the batch's positives and all its negatives, in
+    MultipleNegativesRankingLoss's order (positives, then each negative column)."""
     if config.retention_loss == "preference":
         scores = _cosine(embeddings, rows[:, 0], rows[:, 1:], head)
         loss, _ = rankpo_loss(
@@ -171,7 +172,7 @@ def _retention_loss(
         )
         return loss
     anchors = F.normalize(head(embeddings[rows[:, 0]]), dim=-1)
-    documents = F.normalize(head(embeddings[torch.cat([rows[:, 1], rows[:, 2]])]), dim=-1)
+    documents = F.normalize(head(embeddings[rows[:, 1:].T.reshape(-1)]), dim=-1)
     logits = anchors @ documents.T / config.retention_temperature
     return F.cross_entropy(logits, torch.arange(len(rows)))
 
