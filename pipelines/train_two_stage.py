@@ -9,7 +9,8 @@ Usage:
 Steps, each writing under --out: synth (or --data DIR with jobs/candidates parquet) -> label
 -> split held-out jobs (never trained on) -> random negatives -> train stage 1 -> index and
 mine hard negatives with the stage-1 model -> train again from the stage-1 model -> judge
-pairs from the stage-1 top-100 (synthetic judge) -> RankPO plain and with retention ->
+pairs from the stage-1 top-100 (synthetic judge) -> RankPO plain and with retention (full
+fine-tunes), and a linear head on the frozen stage-1 embeddings with preference retention ->
 evaluate BM25, zero-shot, stage-1 and stage-2 models on the held-out jobs against full
 indexes (nDCG@20 etc., and alignment on held-out preference pairs). Prints a metrics table
 and writes `results.json`. `--no-stage2` stops after stage 1.
@@ -55,6 +56,13 @@ class TwoStageConfig:
     stage2_lr: float = 5e-5
     stage2_epochs: float = 1.0
     retention_weight: float = 1.0
+    head: bool = True
+    """Also train the linear-head variant (`rankpo-head`): cheap, and the best with tens of
+    thousands of judged pairs (README, Stage 2 findings)."""
+    head_lr: float = 1e-3
+    head_epochs: float = 5.0
+    head_retention_weight: float = 2.0
+    """Weight of the head's preference retention (rule positive over a random negative)."""
     min_confidence: float = 0.0
     """Train stage 2 only on judge pairs at least this sure (0.55 drops the judge's ties)."""
     progress: bool = field(default_factory=lambda: sys.stderr.isatty())
@@ -227,7 +235,8 @@ def run_stage2(
     index_and_evaluate,
     lap,
 ):
-    """Judge pairs from the stage-1 top-100, then RankPO plain and with retention."""
+    """Judge pairs from the stage-1 top-100, then RankPO plain and with retention (full
+    fine-tunes) and, with `config.head`, a linear head with preference retention."""
     import numpy as np
 
     from jobmatch import io
@@ -276,20 +285,31 @@ def run_stage2(
         RankingEvaluator(held, candidates, qrels, seed=config.seed),
     ]
     retention = retention_examples(train_jobs, jobs, candidates, qrels, seed=config.seed)
-    for name, weight in (("rankpo", 0.0), ("rankpo-retention", config.retention_weight)):
+    full = {"epochs": config.stage2_epochs, "lr": config.stage2_lr}
+    variants = {
+        "rankpo": {**full, "retention_weight": 0.0},
+        "rankpo-retention": {**full, "retention_weight": config.retention_weight},
+    }
+    if config.head:
+        variants["rankpo-head"] = {
+            "epochs": config.head_epochs,
+            "lr": config.head_lr,
+            "retention_weight": config.head_retention_weight,
+            "retention_loss": "preference",
+            "linear_head": True,
+        }
+    for name, settings in variants.items():
         result = train_rankpo(
             RankPOConfig(
                 out=out / name,
                 model=stage1_model,
-                epochs=config.stage2_epochs,
                 batch_size=config.batch_size,
-                lr=config.stage2_lr,
-                retention_weight=weight,
                 seed=config.seed,
                 progress=config.progress,
+                **settings,
             ),
             preference_texts(train_prefs, jobs, candidates),
-            retention=retention if weight > 0 else None,
+            retention=retention if settings["retention_weight"] > 0 else None,
             evaluators=evaluators,
         )
         lap(f"train {name}")
@@ -315,6 +335,12 @@ def run_stage2(
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--stage2/--no-stage2", default=True, show_default=True)
+@click.option(
+    "--head/--no-head",
+    default=True,
+    show_default=True,
+    help="Stage 2 also trains a linear head on frozen stage-1 embeddings (rankpo-head).",
+)
 @click.option("--max-positives", type=int, default=4, show_default=True)
 @click.option("--pairs-per-job", type=int, default=20, show_default=True)
 @click.option(
@@ -335,6 +361,7 @@ def cli(
     batch_size: int,
     seed: int,
     stage2: bool,
+    head: bool,
     max_positives: int,
     pairs_per_job: int,
     min_confidence: float,
@@ -350,6 +377,7 @@ def cli(
         batch_size=batch_size,
         seed=seed,
         stage2=stage2,
+        head=head,
         max_positives=max_positives,
         pairs_per_job=pairs_per_job,
         min_confidence=min_confidence,

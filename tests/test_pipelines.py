@@ -89,8 +89,9 @@ def test_train_two_stage_runs_every_step(two_stage_run: tuple[dict, Path]) -> No
         "stage1-mined",
         "rankpo",
         "rankpo-retention",
+        "rankpo-head",
     ]
-    for system in ("stage1-mined", "rankpo", "rankpo-retention"):
+    for system in ("stage1-mined", "rankpo", "rankpo-retention", "rankpo-head"):
         assert 0.0 <= results["metrics"][system]["alignment"] <= 1.0
     prefs = pl.read_parquet(run / "preferences.parquet")
     assert prefs.height > 0 and (prefs["chosen"] != prefs["rejected"]).all()
@@ -99,6 +100,8 @@ def test_train_two_stage_runs_every_step(two_stage_run: tuple[dict, Path]) -> No
         assert 0.0 <= values["ndcg@20"] <= 1.0
     assert results["training"]["stage1-mined"]["examples"] > 0
     assert (run / "stage1-mined" / "modules.json").is_file()
+    head_modules = json.loads((run / "rankpo-head" / "modules.json").read_text())
+    assert [m["type"].rsplit(".", 1)[-1] for m in head_modules][-2:] == ["Dense", "Normalize"]
     held = set(pl.read_parquet(run / "heldout_jobs.parquet")["job_id"])
     mined = [json.loads(line) for line in (run / "mined.jsonl").read_text().splitlines()]
     assert mined and not {row["job_id"] for row in mined} & held  # held-out jobs never trained on
