@@ -411,6 +411,39 @@ def test_linear_head_trains_on_frozen_stage1_embeddings(
     assert result.exit_code == 2 and "--linear-head trains alone" in result.output
 
 
+def test_linear_head_is_evaluated_every_epoch_on_the_model_it_saves(
+    corpus, judged: Path, tiny_model_dir: Path
+) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from jobmatch.training.rankpo import (
+        AlignmentEvaluator,
+        RankPOConfig,
+        preference_texts,
+        train_rankpo,
+    )
+
+    texts = preference_texts(
+        pl.read_parquet(judged),
+        io.read_table(corpus["jobs"], "jobs"),
+        io.read_table(corpus["candidates"], "candidates"),
+    )
+    evaluator = AlignmentEvaluator(texts["query"], texts["chosen"], texts["rejected"])
+    out = corpus["folder"] / "head-evaluated"
+    config = RankPOConfig(
+        out=out, model=str(tiny_model_dir), linear_head=True, lr=1e-2, epochs=3,
+        batch_size=8, retention_weight=0.0, progress=False,
+    )  # fmt: skip
+    result = train_rankpo(config, texts, evaluators=[evaluator])
+    evaluated = [entry for entry in result.history if "eval_heldout_alignment" in entry]
+    assert [entry["epoch"] for entry in evaluated] == [1.0, 2.0, 3.0]
+    scores = [entry["eval_heldout_alignment"] for entry in evaluated]
+    assert scores[-1] > evaluator(SentenceTransformer(str(tiny_model_dir)))["heldout_alignment"]
+    # the last evaluation saw the very weights that were saved
+    saved = evaluator(SentenceTransformer(str(out), device="cpu"))["heldout_alignment"]
+    assert saved == pytest.approx(scores[-1])
+
+
 def test_identity_head_keeps_stage1_embeddings(tiny_encoder) -> None:
     import numpy as np
     import torch

@@ -38,7 +38,8 @@ def train_linear_head(
     evaluators: list[Any] = (),
 ) -> TrainResult:
     """Train W on cached stage-1 embeddings of the preference (and retention) rows; save the
-    stage-1 model with the head appended to `config.out` and evaluate it once at the end.
+    stage-1 model with the head appended to `config.out`. `evaluators` run on that model every
+    epoch and at the end, as in the full fine-tune.
 
     `config` is a `RankPOConfig`; its lr, epochs, batch size, loss and retention settings mean
     what they mean for the full fine-tune (a head wants a larger lr: `HEAD_LR`).
@@ -66,7 +67,8 @@ def train_linear_head(
     pairs = torch.tensor([[row[t] for t in column] for column in columns]).T
     rules = torch.tensor([[row[t] for t in column] for column in kept]).T if kept else None
     head = torch.nn.Linear(embeddings.shape[1], embeddings.shape[1], bias=False)
-    torch.nn.init.eye_(head.weight)
+    torch.nn.init.eye_(head.weight)  # trained on the CPU, copied into the model's Dense
+    saved = append_linear_head(model, head.weight.detach())
     reference = None
     if not config.reference_free:  # exact: stage 1's scores are the identity head's
         reference = _cosine(embeddings, pairs[:, 0], pairs[:, 1:])
@@ -97,14 +99,17 @@ def train_linear_head(
             entry.update(rankpo_reward_accuracy=stats["reward_accuracy"])
             history.append(entry)
             progress.set_postfix(loss=f"{entry['loss']:.4f}")
+        if evaluators and ((step + 1) % batches == 0 or step + 1 == total):
+            entry = {"step": step + 1, "epoch": (step + 1) / batches}
+            with torch.no_grad():  # as the Trainer does: every epoch, and at the end
+                saved.weight.copy_(head.weight)
+                for evaluator in evaluators:
+                    entry.update(_prefixed(evaluator(model)))
+            history.append(entry)
     seconds = time.perf_counter() - started
-    append_linear_head(model, head.weight.detach())
+    with torch.no_grad():
+        saved.weight.copy_(head.weight)
     model.save(str(config.out))
-    if evaluators:
-        final = {"step": total, "epoch": total / batches}
-        for evaluator in evaluators:
-            final.update(_prefixed(evaluator(model)))
-        history.append(final)
     return TrainResult(
         out=config.out,
         examples=total * config.batch_size,
@@ -115,8 +120,9 @@ def train_linear_head(
     )
 
 
-def append_linear_head(model: Any, weight: torch.Tensor) -> None:
-    """Append Dense(weight: x -> Wx, no bias, no activation) and Normalize to `model`."""
+def append_linear_head(model: Any, weight: torch.Tensor) -> torch.nn.Linear:
+    """Append Dense(weight: x -> Wx, no bias, no activation) and Normalize to `model`; return
+    the Dense module's linear layer, whose weight is the head."""
     from sentence_transformers.sentence_transformer.modules import Dense, Normalize
 
     dim = weight.shape[1]
@@ -130,6 +136,7 @@ def append_linear_head(model: Any, weight: torch.Tensor) -> None:
     device = next(model.parameters()).device
     model.append(dense.to(device))
     model.append(Normalize())
+    return dense.linear
 
 
 def _preference_loss(
