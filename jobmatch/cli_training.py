@@ -438,14 +438,16 @@ def _report(result, metric_name: str) -> None:
     type=click.FloatRange(min=0),
     default=1.0,
     show_default=True,
-    help="Weight of interleaved stage-1 contrastive batches (needs --qrels or "
-    "--retention-train); 0 = plain.",
+    help="Weight of interleaved stage-1 retention batches (needs --qrels or "
+    "--retention-train); 0 = plain. 2 with --linear-head.",
 )
 @click.option(
     "--linear-head",
     is_flag=True,
     help="Train only a linear head on the frozen stage-1 embeddings, encoded once: fast "
-    "enough for tens of thousands of pairs on a CPU (--lr then defaults to 1e-3).",
+    "enough for tens of thousands of pairs on a CPU. Options not given then take the head's "
+    "defaults: --lr 1e-3 --epochs 5 --batch-size 64 --retention-loss preference "
+    "--retention-weight 2.",
 )
 @click.option(
     "--retention-loss",
@@ -453,7 +455,8 @@ def _report(result, metric_name: str) -> None:
     default="contrastive",
     show_default=True,
     help="Score retention rows with stage 1's InfoNCE (contrastive) or as the rules' own "
-    "preferences, positive over negative, with the RankPO loss (preference).",
+    "preferences, positive over negative, with the RankPO loss (preference; the default "
+    "with --linear-head).",
 )
 @click.option(
     "--margin-weight",
@@ -489,13 +492,24 @@ def _report(result, metric_name: str) -> None:
 @click.option(
     "--lr",
     type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Learning rate [default: 5e-5; 1e-3 with --linear-head].",
+    default=5e-5,
+    show_default=True,
+    help="Learning rate; 1e-3 with --linear-head.",
 )
 @click.option(
-    "--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True
+    "--epochs",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="5 with --linear-head.",
 )
-@click.option("--batch-size", type=click.IntRange(min=2), default=16, show_default=True)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=2),
+    default=16,
+    show_default=True,
+    help="Preference rows per step (as many retention rows follow); 64 with --linear-head.",
+)
 @click.option(
     "--held-out",
     type=click.IntRange(min=0),
@@ -543,14 +557,14 @@ def train_rankpo_command(
           --model models/stage1 --out models/stage2
 
     \b
-    A linear head on the frozen stage-1 encoder, for many judged pairs on a CPU:
-      jobmatch train rankpo ... --linear-head --retention-loss preference \\
-          --retention-weight 2 --epochs 5 --batch-size 64
+    A linear head on the frozen stage-1 encoder, for many judged pairs on a CPU
+    (preference retention weight 2, lr 1e-3, 5 epochs of batches of 64 unless given):
+      jobmatch train rankpo ... --linear-head
     """
 
     from jobmatch import io
     from jobmatch.training.evaluator import RankingEvaluator
-    from jobmatch.training.head import HEAD_LR
+    from jobmatch.training.head import HEAD_DEFAULTS
     from jobmatch.training.rankpo import (
         AlignmentEvaluator,
         RankPOConfig,
@@ -598,14 +612,23 @@ def train_rankpo_command(
         )
         if not retention["anchor"]:
             raise InputError("no row has a negative to retain", path=retention_train_path)
-    if lr is None:
-        lr = HEAD_LR if linear_head else RankPOConfig.lr
+    settings = {
+        "lr": lr,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "retention_loss": retention_loss,
+        "retention_weight": retention_weight,
+    }
+    if linear_head:  # the head's own defaults for whatever was not given
+        context = click.get_current_context()
+        for name, value in HEAD_DEFAULTS.items():
+            if context.get_parameter_source(name) is click.core.ParameterSource.DEFAULT:
+                settings[name] = value
+    if not retention:
+        settings["retention_weight"] = 0.0
     config = RankPOConfig(
         out=Path(out_dir),
         model=model,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
         beta=beta,
         temperature=temperature,
         gamma=gamma,
@@ -613,14 +636,23 @@ def train_rankpo_command(
         loss_type=loss_type,
         reference_free=reference_free,
         sft_weight=sft_weight,
-        retention_weight=retention_weight if retention else 0.0,
-        retention_loss=retention_loss,
+        **settings,
         linear_head=linear_head,
         margin_weight=margin_weight,
         margin_scale=margin_scale,
         train_layers=train_layers,
         seed=seed,
         progress=_show_progress(progress),
+    )
+    _status(
+        f"RankPO on {train_prefs.height} pairs, "
+        + ("a linear head" if linear_head else "the full model")
+        + f": lr {config.lr:g}, {config.epochs:g} epochs, batch {config.batch_size}, "
+        + (
+            f"{config.retention_loss} retention weight {config.retention_weight:g}"
+            if config.retention_weight
+            else "no retention"
+        )
     )
     result = train_rankpo(
         config,

@@ -57,12 +57,8 @@ class TwoStageConfig:
     stage2_epochs: float = 1.0
     retention_weight: float = 1.0
     head: bool = True
-    """Also train the linear-head variant (`rankpo-head`): cheap, and the best with tens of
-    thousands of judged pairs (README, Stage 2 findings)."""
-    head_lr: float = 1e-3
-    head_epochs: float = 5.0
-    head_retention_weight: float = 2.0
-    """Weight of the head's preference retention (rule positive over a random negative)."""
+    """Also train the linear-head variant (`rankpo-head`, with `HEAD_DEFAULTS`): cheap, and
+    the best with tens of thousands of judged pairs (README, Stage 2 findings)."""
     min_confidence: float = 0.0
     """Train stage 2 only on judge pairs at least this sure (0.55 drops the judge's ties)."""
     progress: bool = field(default_factory=lambda: sys.stderr.isatty())
@@ -243,6 +239,7 @@ def run_stage2(
     from jobmatch.evaluation import preference_alignment
     from jobmatch.index.lifecycle import reconstruct
     from jobmatch.training.evaluator import RankingEvaluator
+    from jobmatch.training.head import HEAD_DEFAULTS
     from jobmatch.training.judges import preferences_table
     from jobmatch.training.judges.sampling import draw_pairs
     from jobmatch.training.judges.synthetic import SyntheticJudge
@@ -285,25 +282,18 @@ def run_stage2(
         RankingEvaluator(held, candidates, qrels, seed=config.seed),
     ]
     retention = retention_examples(train_jobs, jobs, candidates, qrels, seed=config.seed)
-    full = {"epochs": config.stage2_epochs, "lr": config.stage2_lr}
+    full = {"epochs": config.stage2_epochs, "lr": config.stage2_lr, "batch_size": config.batch_size}
     variants = {
         "rankpo": {**full, "retention_weight": 0.0},
         "rankpo-retention": {**full, "retention_weight": config.retention_weight},
     }
     if config.head:
-        variants["rankpo-head"] = {
-            "epochs": config.head_epochs,
-            "lr": config.head_lr,
-            "retention_weight": config.head_retention_weight,
-            "retention_loss": "preference",
-            "linear_head": True,
-        }
+        variants["rankpo-head"] = {**HEAD_DEFAULTS, "linear_head": True}
     for name, settings in variants.items():
         result = train_rankpo(
             RankPOConfig(
                 out=out / name,
                 model=stage1_model,
-                batch_size=config.batch_size,
                 seed=config.seed,
                 progress=config.progress,
                 **settings,

@@ -411,6 +411,30 @@ def test_linear_head_trains_on_frozen_stage1_embeddings(
     assert result.exit_code == 2 and "--linear-head trains alone" in result.output
 
 
+def test_linear_head_takes_the_head_defaults_for_options_not_given(
+    corpus, judged: Path, tiny_model_dir: Path
+) -> None:
+    base = _rankpo_args(corpus, judged, tiny_model_dir, corpus["folder"] / "head-defaults")
+    at = base.index("--batch-size")
+    base = [*base[:at], *base[at + 2 :], "--qrels", str(corpus["qrels"])]
+
+    def trained_with(*extra: str) -> str:
+        result = CliRunner().invoke(main, [*base, *extra])
+        assert result.exit_code == 0, result.output
+        return next(line for line in result.output.splitlines() if line.startswith("RankPO on"))
+
+    head = trained_with("--linear-head")
+    assert head.endswith(
+        "a linear head: lr 0.001, 5 epochs, batch 64, preference retention weight 2"
+    )
+    given = trained_with("--linear-head", "--lr", "0.01", "--retention-loss", "contrastive")
+    assert given.endswith("lr 0.01, 5 epochs, batch 64, contrastive retention weight 2")
+    full = trained_with("--epochs", "0.5")
+    assert full.endswith(
+        "the full model: lr 5e-05, 0.5 epochs, batch 16, contrastive retention weight 1"
+    )
+
+
 def test_linear_head_is_evaluated_every_epoch_on_the_model_it_saves(
     corpus, judged: Path, tiny_model_dir: Path
 ) -> None:
