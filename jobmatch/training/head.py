@@ -5,13 +5,13 @@ already readable from stage-1 embeddings, but a bi-encoder learns to weigh it on
 judged pairs: on the synthetic corpus full fine-tunes on up to 3,360 pairs levelled off,
 while this head met the stage-2 goal in 2 of 5 runs on 87,635 pairs and in all 3 on 171,626
 (benchmarks/results/rankpo_sweep.json), and a full fine-tune on 87,635 pairs takes about 15
-hours an epoch on a 2-core CPU. A
-linear map W on the frozen embeddings, s(q, c) = cos(Wq, Wc), starts as the identity (so as
-stage 1) and trains on cached embeddings: every distinct text is encoded once, then an epoch
-over 170,000 pairs is about a minute of matrix products. The saved model is the stage-1 model
-with sentence-transformers' `Dense` (W, no bias, no activation) and `Normalize` appended, so
-it indexes and searches like any other model. The losses are the same as the full fine-tune's:
-RankPO on the preferences, and the retention rows through InfoNCE or as rule preferences.
+hours an epoch on a 2-core CPU. A linear map W on the frozen embeddings, s(q, c) =
+cos(Wq, Wc), starts as the identity (so as stage 1) and trains on cached embeddings: every
+distinct text is encoded once, then an epoch over 170,000 pairs is about a minute of matrix
+products. The saved model is the stage-1 model with sentence-transformers' `Dense` (W, no
+bias, no activation) and `Normalize` appended, so it indexes and searches like any other
+model. The losses are the same as the full fine-tune's: RankPO on the preferences, and the
+retention rows through InfoNCE or as rule preferences.
 """
 
 from __future__ import annotations
