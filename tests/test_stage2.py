@@ -416,10 +416,11 @@ def test_linear_head_takes_the_head_defaults_for_options_not_given(
 ) -> None:
     base = _rankpo_args(corpus, judged, tiny_model_dir, corpus["folder"] / "head-defaults")
     at = base.index("--batch-size")
-    base = [*base[:at], *base[at + 2 :], "--qrels", str(corpus["qrels"])]
+    base = [*base[:at], *base[at + 2 :]]
+    rules = ["--qrels", str(corpus["qrels"])]
 
-    def trained_with(*extra: str) -> str:
-        result = CliRunner().invoke(main, [*base, *extra])
+    def trained_with(*extra: str, qrels: bool = True) -> str:
+        result = CliRunner().invoke(main, [*base, *(rules if qrels else []), *extra])
         assert result.exit_code == 0, result.output
         return next(line for line in result.output.splitlines() if line.startswith("RankPO on"))
 
@@ -429,6 +430,8 @@ def test_linear_head_takes_the_head_defaults_for_options_not_given(
     )
     given = trained_with("--linear-head", "--lr", "0.01", "--retention-loss", "contrastive")
     assert given.endswith("lr 0.01, 5 epochs, batch 64, contrastive retention weight 2")
+    without_rules = trained_with("--linear-head", qrels=False)
+    assert without_rules.endswith("lr 0.001, 5 epochs, batch 64, no retention")
     full = trained_with("--epochs", "0.5")
     assert full.endswith(
         "the full model: lr 5e-05, 0.5 epochs, batch 16, contrastive retention weight 1"
