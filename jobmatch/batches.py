@@ -12,7 +12,7 @@ import csv
 import glob
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,19 +199,21 @@ def _iter_file(
     offset = 0
     try:
         if fmt == "jsonl":
-            for frame, lines in _jsonl_batches(path):
+            strings = schema.STRING_COLUMNS | set(renames)
+            for frame, lines in _jsonl_batches(path, strings):
+                offset += frame.height
                 yield _validated(frame, kind, path, renames, line_numbers=lines), lines
-            return
-        for batch in _arrow_batches(path, fmt):
-            frame = pl.from_arrow(batch)
-            validated = _validated(frame, kind, path, renames, row_offset=offset)
-            yield validated, list(range(offset + 1, offset + frame.height + 1))
-            offset += frame.height
+        else:
+            for batch in _arrow_batches(path, fmt):
+                frame = pl.from_arrow(batch)
+                validated = _validated(frame, kind, path, renames, row_offset=offset)
+                yield validated, list(range(offset + 1, offset + frame.height + 1))
+                offset += frame.height
     except (UnicodeDecodeError, OSError, ValueError) as exc:
-        if isinstance(exc, InputError):
-            raise
         io.read_table(path, kind, id_col=id_col, text_col=text_col)  # raises the precise error
         raise InputError(f"unreadable ({exc})", path=str(path)) from exc
+    if offset == 0:  # an empty file is never skipped silently
+        raise InputError("no rows" if path.stat().st_size else "empty file", path=str(path))
 
 
 def _renames(kind: schema.TableKind, id_col: str | None, text_col: str | None) -> dict[str, str]:
@@ -259,29 +261,43 @@ def _arrow_batches(path: Path, fmt: io.FileFormat):
             raise ValueError(str(exc)) from exc
         yield from parquet.iter_batches(batch_size=_READ_ROWS)
         return
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        records = io.check_csv_structure(handle, str(path))
     with open(path, encoding="utf-8-sig", errors="replace") as handle:
         header = handle.readline()
     names = next(csv.reader([header]), [])
     options = pa_csv.ConvertOptions(column_types={name: pa.string() for name in names})
+    read = 0
     try:
-        reader = pa_csv.open_csv(path, convert_options=options)
-        yield from reader
+        # quoted fields may hold line breaks: tell the chunker, or it may cut inside one
+        parse = pa_csv.ParseOptions(newlines_in_values=True)
+        for batch in pa_csv.open_csv(path, convert_options=options, parse_options=parse):
+            read += batch.num_rows
+            yield batch
     except pa.ArrowInvalid as exc:
         raise ValueError(str(exc)) from exc
+    if read != records:  # the fast reader disagrees with the strict one: never lose a row
+        raise InputError(
+            f"read {read} records where a strict CSV parser finds {records}; "
+            "check the quoting of this file",
+            path=str(path),
+        )
 
 
-def _jsonl_batches(path: Path) -> Iterator[tuple[pl.DataFrame, list[int]]]:
+def _jsonl_batches(
+    path: Path, strings: Collection[str]
+) -> Iterator[tuple[pl.DataFrame, list[int]]]:
     name = str(path)
     with open(path, "rb") as handle:
         numbered: list[tuple[int, str]] = []
         for line_no, raw in enumerate(handle, start=1):
             numbered.append((line_no, raw.decode("utf-8-sig" if line_no == 1 else "utf-8")))
             if len(numbered) >= _READ_ROWS:
-                frame, lines = io.parse_json_lines(numbered, name)
+                frame, lines = io.parse_json_lines(numbered, name, strings=strings)
                 numbered = []
                 if lines:
                     yield frame, lines
         if numbered:
-            frame, lines = io.parse_json_lines(numbered, name)
+            frame, lines = io.parse_json_lines(numbered, name, strings=strings)
             if lines:
                 yield frame, lines

@@ -348,12 +348,18 @@ def index_build(
         rows = validate_inputs(inputs, "candidates", id_col=id_col, text_col=text_col)
         _status(f"validated {rows} candidates")
         encoder = load_encoder(model, backend=backend, quantize=quantize)
+        started = time.perf_counter()  # the rate is the build's, not the model load's
         manifest = build_index(list(inputs), index_dir, encoder, config, on_wait=_waiting)
     elapsed = time.perf_counter() - started
     sharded = f", {manifest.shards} shards" if manifest.shards > 1 else ""
+    # a rate over fewer than two encoder batches is mostly start-up cost: leave it out
+    per_second = manifest.rows / elapsed
+    rate = f" ({per_second:,.0f} docs/s)" if per_second >= 10 else f" ({per_second:.2f} docs/s)"
+    if manifest.rows < 2 * batch_size or embeddings_dir:
+        rate = ""
     _status(
         f"indexed {manifest.rows} candidates ({manifest.dimension}-d, {manifest.factory}{sharded}) "
-        f"into {index_dir} in {elapsed:.1f}s ({manifest.rows / max(elapsed, 1e-9):.0f} docs/s)"
+        f"into {index_dir} in {elapsed:.1f}s{rate}"
     )
 
 

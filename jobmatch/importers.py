@@ -221,7 +221,7 @@ def import_pairs(
     """
     source = Path(path)
     name = str(source)
-    frame, lines = _read_any(source)
+    frame, lines = io.read_raw(source)  # same decoding and errors as read_table
     for column in (resume_col, jd_col, label_col):
         if column not in frame.columns:
             raise InputError("missing column", path=name, column=column)
@@ -262,20 +262,6 @@ def import_pairs(
         qrels=qrels if qrels.height else None,
         pairs=pairs,
     )
-
-
-def _read_any(path: Path) -> tuple[pl.DataFrame, list[int] | None]:
-    """Raw columns (CSV as strings) and, for JSONL, the file line of each row."""
-    name = str(path)
-    fmt = io.format_of(path)
-    if not path.is_file():
-        raise InputError("file not found", path=name)
-    # io's readers give the same decoding and error messages as read_table.
-    if fmt == "parquet":
-        return io._read_parquet(path, name), None
-    if fmt == "csv":
-        return io._read_csv(path.read_bytes(), name), None
-    return io._read_jsonl(path.read_bytes(), name)
 
 
 def _pair_text(value: Any) -> str:

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -79,8 +79,6 @@ def read_table(
     """
     name = "<stdin>" if str(path) == STDIO else str(path)
     fmt = file_format or format_of(path)
-    if str(path) != STDIO and not Path(path).is_file():
-        raise InputError("file not found", path=name)
     spec = schema.SPECS[kind]
     renames = {}
     if id_col and spec.id_column and id_col != spec.id_column:
@@ -92,12 +90,9 @@ def read_table(
         keep = [spec.id_column, *columns] if spec.id_column else list(columns)
         source_names = {v: k for k, v in renames.items()}
         wanted = [source_names.get(c, c) for c in dict.fromkeys(keep)]
-    if fmt == "parquet":
-        frame, lines = _read_parquet(path, name, wanted), None
-    elif fmt == "csv":
-        frame, lines = _read_csv(_read_bytes(path), name), None
-    else:
-        frame, lines = _read_jsonl(_read_bytes(path), name)
+    frame, lines = read_raw(
+        path, file_format=fmt, columns=wanted, strings=schema.STRING_COLUMNS | set(renames)
+    )
     for source in renames:
         if source not in frame.columns:
             raise SchemaError("missing column", path=name, column=source)
@@ -106,6 +101,35 @@ def read_table(
     frame = frame.rename(renames)
     required = None if keep is None else [c for c in spec.required if c in keep]
     return validate(frame, kind, path=name, line_numbers=lines, renamed=renames, required=required)
+
+
+def read_raw(
+    path: str | Path,
+    *,
+    file_format: FileFormat | None = None,
+    columns: Sequence[str] | None = None,
+    strings: Collection[str] = schema.STRING_COLUMNS,
+) -> tuple[pl.DataFrame, list[int] | None]:
+    """A table's columns as stored (CSV cells as strings), before contract validation.
+
+    Returns the frame and, for JSONL, the file line of each row (None for other formats).
+    `columns` limits a Parquet read to these columns; `strings` names the JSON keys whose
+    values must all be strings (ids and texts: a number there fails, naming the line).
+    """
+    name = "<stdin>" if str(path) == STDIO else str(path)
+    if str(path) != STDIO:
+        if Path(path).is_dir():
+            raise InputError("is a folder, expected a file", path=name)
+        if not Path(path).is_file():
+            raise InputError("file not found", path=name)
+        if Path(path).stat().st_size == 0:
+            raise InputError("empty file", path=name)
+    fmt = file_format or format_of(path)
+    if fmt == "parquet":
+        return _read_parquet(path, name, None if columns is None else list(columns)), None
+    if fmt == "csv":
+        return _read_csv(_read_bytes(path), name), None
+    return _read_jsonl(_read_bytes(path), name, strings=strings)
 
 
 def _read_bytes(path: str | Path) -> bytes:
@@ -154,39 +178,84 @@ def _decode(raw: bytes, name: str, *, csv_header: bool) -> str:
         ) from exc
 
 
-def _read_csv(raw: bytes, name: str) -> pl.DataFrame:
-    text = _decode(raw, name, csv_header=True)
-    if not text.strip():
-        raise InputError("empty file", path=name)
+def check_csv_structure(lines: Iterable[str], name: str) -> int:
+    """Parse CSV text strictly, as a guard for the fast readers; returns the record count.
+
+    Fast CSV readers (polars, pyarrow) take a quote that is never closed as the start of a
+    field that runs to the end of the file, swallowing every row after it into one cell.
+    Quoted fields that hold line breaks are legitimate (resume text exported from a
+    spreadsheet has them, and jobmatch's own CSV writer produces them); a quote that reaches
+    the end of the file, or one followed by anything but a delimiter or a line end, is not,
+    and fails here naming the line where the record with the quote began.
+
+    Args:
+        lines: the decoded text as lines that keep their line ends: a file or StringIO
+            opened with `newline=""` (str.splitlines would also split at U+2028).
+        name: the file's name for error messages.
+    """
+    reader = csv.reader(lines, strict=True)
+    header: list[str] | None = None
+    records = 0
+    record_line = 1  # line where the record being parsed began
     try:
-        return pl.read_csv(_io.StringIO(text), infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
-        header: list[str] = []
-        for row_no, fields in enumerate(csv.reader(_io.StringIO(text))):
-            if row_no == 0:
+        for fields in reader:
+            if header is None:
                 header = fields
             elif fields and len(fields) != len(header):
                 raise InputError(
-                    f"expected {len(header)} fields, found {len(fields)}", path=name, row=row_no
-                ) from exc
+                    f"expected {len(header)} fields, found {len(fields)}",
+                    path=name,
+                    line=record_line,
+                    row=records + 1,
+                )
+            elif fields:
+                records += 1
+            record_line = reader.line_num + 1
+    except csv.Error as exc:
+        if "end of data" in str(exc):
+            reason = (
+                "a quote opened in this record is never closed (it runs to the end of the file)"
+            )
+        else:
+            reason = f"malformed quoting ({exc}) in the record that begins here"
+        raise InputError(reason, path=name, line=record_line, row=records + 1) from exc
+    return records
+
+
+def _read_csv(raw: bytes, name: str) -> pl.DataFrame:
+    text = _decode(raw, name, csv_header=True)
+    if not text.strip():
+        raise InputError("no rows", path=name)
+    check_csv_structure(_io.StringIO(text, newline=""), name)
+    try:
+        return pl.read_csv(_io.StringIO(text), infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
         raise InputError(f"malformed CSV ({_first_line(exc)})", path=name) from exc
 
 
-def _read_jsonl(raw: bytes, name: str) -> tuple[pl.DataFrame, list[int]]:
+def _read_jsonl(
+    raw: bytes, name: str, *, strings: Collection[str]
+) -> tuple[pl.DataFrame, list[int]]:
     """Parse JSON lines one by one so errors can name the line; returns frame and line numbers."""
     text = _decode(raw, name, csv_header=False)
     # split on "\n" only: str.splitlines() would also split at U+2028 inside JSON strings
     lines_of_text = (line.removesuffix("\r") for line in text.split("\n"))
-    frame, lines = parse_json_lines(enumerate(lines_of_text, start=1), name)
+    frame, lines = parse_json_lines(enumerate(lines_of_text, start=1), name, strings=strings)
     if not lines:
-        raise InputError("empty file", path=name)
+        raise InputError("no rows", path=name)
     return frame, lines
 
 
 def parse_json_lines(
-    numbered_lines: Iterable[tuple[int, str]], name: str
+    numbered_lines: Iterable[tuple[int, str]],
+    name: str,
+    *,
+    strings: Collection[str] = schema.STRING_COLUMNS,
 ) -> tuple[pl.DataFrame, list[int]]:
-    """JSON objects from (line number, text) pairs; blank lines are skipped."""
+    """JSON objects from (line number, text) pairs; blank lines are skipped.
+
+    Keys in `strings` must hold strings (or null); any other value fails naming its line.
+    """
     records: list[dict] = []
     lines: list[int] = []
     for line_no, line in numbered_lines:
@@ -197,19 +266,35 @@ def parse_json_lines(
         except json.JSONDecodeError as exc:
             raise InputError(f"malformed JSON ({exc.msg})", path=name, line=line_no) from exc
         if not isinstance(record, dict):
-            raise InputError("expected a JSON object", path=name, line=line_no)
+            found = _json_type(record)
+            raise InputError(f"expected a JSON object, found {found}", path=name, line=line_no)
         records.append(record)
         lines.append(line_no)
     columns: dict[str, list] = {}
     for row, record in enumerate(records):
         for key in record:
             columns.setdefault(key, [None] * len(records))[row] = record[key]
-    series = [_json_series(key, values, name, lines) for key, values in columns.items()]
+    series = [
+        _json_series(key, values, name, lines, must_be_strings=key in strings)
+        for key, values in columns.items()
+    ]
     return pl.DataFrame(series), lines
 
 
-def _json_series(key: str, values: list, name: str, lines: list[int]) -> pl.Series:
-    """One column of JSON values; a column mixing types is kept as strings for later checks."""
+def _json_series(
+    key: str, values: list, name: str, lines: list[int], *, must_be_strings: bool
+) -> pl.Series:
+    """One column of JSON values; a metadata column mixing types is kept as JSON strings."""
+    if must_be_strings:
+        for row, value in enumerate(values):
+            if value is not None and not isinstance(value, str):
+                raise SchemaError(
+                    f"expected a string, found {_json_type(value)} {json.dumps(value)[:40]}",
+                    path=name,
+                    line=lines[row],
+                    column=key,
+                )
+        return pl.Series(key, values, dtype=pl.String)
     kinds = {type(v) for v in values if v is not None}
     if kinds <= {int, float} and kinds:
         kinds = {float} if float in kinds else {int}
@@ -218,16 +303,14 @@ def _json_series(key: str, values: list, name: str, lines: list[int]) -> pl.Seri
             return pl.Series(key, values)
         except Exception:  # nested or ragged values polars cannot type
             pass
-    if key in (schema.TEXT,):
-        row = next(i for i, v in enumerate(values) if v is not None and not isinstance(v, str))
-        raise SchemaError(
-            f"expected a string, got {type(values[row]).__name__}",
-            path=name,
-            line=lines[row],
-            column=key,
-        )
     as_text = [v if v is None or isinstance(v, str) else json.dumps(v) for v in values]
     return pl.Series(key, as_text, dtype=pl.String)
+
+
+def _json_type(value: object) -> str:
+    """JSON's own name for a decoded value's type."""
+    names = {bool: "boolean", int: "number", float: "number", list: "array", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -335,9 +418,9 @@ def _convert(series: pl.Series, target, fail) -> pl.Series:
     if target == pa.string():
         if dtype == pl.String:
             return series
-        if dtype.is_integer():
+        if dtype == pl.Null:  # every value null: empty values are reported later
             return series.cast(pl.String)
-        fail(f"expected a string column, got {dtype}", None)
+        fail(f"expected strings, found {_type_name(dtype)} (store the column as text)", None)
     if pa.types.is_integer(target):
         if dtype.is_integer():
             _fits_int8(series, fail)
@@ -382,6 +465,11 @@ def _convert(series: pl.Series, target, fail) -> pl.Series:
             return _split_list_cells(series, fail)
         fail(f"expected a list of strings, got {dtype}", None)
     raise AssertionError(f"no converter for {target}")
+
+
+def _type_name(dtype: pl.DataType) -> str:
+    """A column type as a user knows it: int64, float64, bool, list[str]."""
+    return str(dtype).lower().replace("string", "str")
 
 
 def _fits_int8(series: pl.Series, fail) -> None:

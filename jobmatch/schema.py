@@ -139,5 +139,8 @@ PREFERENCES = TableSpec(
 )
 SPECS[PREFERENCES.kind] = PREFERENCES
 
+# Id and text columns of every table kind: a number there is a type error, never a string.
+STRING_COLUMNS = frozenset({CANDIDATE_ID, JOB_ID, TEXT, CHOSEN, REJECTED})
+
 # pairs (imported resume/JD pair tables): a graded match label in 0..1 per (job, candidate).
 LABEL = "label"

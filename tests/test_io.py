@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io as stdlib_io
 import json
 from pathlib import Path
 
@@ -56,7 +57,6 @@ def test_csv_list_cells_and_booleans(tmp_path: Path) -> None:
 
 
 def test_stdin_is_read_as_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
-    import io as stdlib_io
     import sys
 
     lines = '{"job_id": "j1", "text": "a"}\n{"job_id": "j2", "text": "b"}\n'
@@ -64,8 +64,91 @@ def test_stdin_is_read_as_jsonl(monkeypatch: pytest.MonkeyPatch) -> None:
     assert io.read_table("-", "jobs")["job_id"].to_list() == ["j1", "j2"]
 
 
+def parquet_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = stdlib_io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
 # Each case: file name, content, expected error class and the location/column it must name.
 BAD_INPUTS = [
+    (
+        "unclosed_quote.csv",
+        b'candidate_id,text\nc1,"never closed\nc2,second row\nc3,third row\n',
+        InputError,
+        "line 2, row 1",
+        None,
+        "a quote opened in this record is never closed",
+    ),
+    (
+        "unclosed_quote_later.csv",
+        b'candidate_id,text\nc0,fine\nc1,"never closed\nc2,"a quoted, field"\n',
+        InputError,
+        "line 3, row 2",
+        None,
+        "malformed quoting",
+    ),
+    ("zero_bytes.csv", b"", InputError, None, None, "empty file"),
+    ("zero_bytes.jsonl", b"", InputError, None, None, "empty file"),
+    ("zero_bytes.parquet", b"", InputError, None, None, "empty file"),
+    ("header_only.csv", b"candidate_id,text\n", InputError, None, None, "no rows"),
+    ("blank_lines.jsonl", b"\n\n", InputError, None, None, "no rows"),
+    (
+        "text_numbers.parquet",
+        parquet_bytes(pl.DataFrame({"candidate_id": ["c1", "c2"], "text": [1, 2]})),
+        SchemaError,
+        None,
+        "text",
+        "expected strings, found int64",
+    ),
+    (
+        "id_numbers.parquet",
+        parquet_bytes(pl.DataFrame({"candidate_id": [1, 2], "text": ["a", "b"]})),
+        SchemaError,
+        None,
+        "candidate_id",
+        "expected strings, found int64",
+    ),
+    (
+        "id_numbers.jsonl",
+        b'{"candidate_id":1,"text":"a"}\n{"candidate_id":2,"text":"b"}\n',
+        SchemaError,
+        "line 1",
+        "candidate_id",
+        "expected a string, found number 1",
+    ),
+    (
+        "id_mixed.jsonl",
+        b'{"candidate_id":"c1","text":"a"}\n{"candidate_id":2,"text":"b"}\n',
+        SchemaError,
+        "line 2",
+        "candidate_id",
+        "expected a string, found number 2",
+    ),
+    (
+        "null_line.jsonl",
+        b'{"candidate_id":"c1","text":"a"}\nnull\n',
+        InputError,
+        "line 2",
+        None,
+        "expected a JSON object, found null",
+    ),
+    (
+        "number_line.jsonl",
+        b'{"candidate_id":"c1","text":"a"}\n42\n',
+        InputError,
+        "line 2",
+        None,
+        "expected a JSON object, found number",
+    ),
+    (
+        "not_parquet.parquet",
+        b"candidate_id,text\nc1,a\n",
+        InputError,
+        None,
+        None,
+        "not a readable Parquet file",
+    ),
     ("missing.csv", b"candidate_id,body\nc1,x\n", SchemaError, None, "text", "missing column"),
     (
         "null_id.csv",
@@ -145,7 +228,7 @@ BAD_INPUTS = [
         InputError,
         "line 2",
         None,
-        "expected a JSON object",
+        "expected a JSON object, found array",
     ),
     (
         "bytes.csv",
@@ -272,3 +355,56 @@ def test_schema_country_of() -> None:
     assert schema.country_of("Berlin, Germany") == "Germany"
     assert schema.country_of("Remote") is None
     assert schema.country_of(None) is None
+
+
+# Inputs that look odd but are valid: each must be read exactly, every row kept.
+GOOD_ODD_INPUTS = [
+    ("bom.csv", b"\xef\xbb\xbfcandidate_id,text\nc1,a\nc2,b\n"),
+    ("crlf.csv", b"candidate_id,text\r\nc1,a\r\nc2,b\r\n"),
+    ("multiline.csv", b'candidate_id,text\nc1,"first line\nsecond, with a comma"\nc2,b\n'),
+    ("quoted_quotes.csv", b'candidate_id,text\nc1,"she said ""hi"""\nc2,b\n'),
+    ("no_final_newline.csv", b"candidate_id,text\nc1,a\nc2,b"),
+    (
+        "bom_crlf.jsonl",
+        b'\xef\xbb\xbf{"candidate_id":"c1","text":"a"}\r\n{"candidate_id":"c2","text":"b"}\r\n',
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "content"), GOOD_ODD_INPUTS, ids=[c[0] for c in GOOD_ODD_INPUTS])
+def test_odd_but_valid_inputs_keep_every_row(
+    tmp_path: Path, tiny_model_dir: Path, name: str, content: bytes
+) -> None:
+    from jobmatch.batches import validate_inputs
+    from jobmatch.index.store import load_index
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    table = io.read_table(path, "candidates")
+    assert table.columns[:2] == ["candidate_id", "text"]
+    assert table["candidate_id"].to_list() == ["c1", "c2"]
+    assert validate_inputs([path], "candidates") == 2
+    index = tmp_path / "index"
+    result = CliRunner().invoke(
+        main,
+        ["index", "build", "--input", str(path), "--index", str(index),
+         "--model", str(tiny_model_dir)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    loaded = load_index(index)
+    assert loaded.metadata["candidate_id"].to_list() == ["c1", "c2"]
+    assert loaded.metadata["text"].to_list() == table["text"].to_list()
+
+
+def test_a_folder_where_a_file_is_expected(tmp_path: Path) -> None:
+    folder = tmp_path / "jobs.jsonl"
+    folder.mkdir()
+    with pytest.raises(InputError, match="is a folder, expected a file"):
+        io.read_table(folder, "jobs")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(
+        main, ["index", "build", "--input", str(empty), "--index", str(tmp_path / "index")]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {empty}: folder holds no .parquet, .csv or .jsonl file"

@@ -213,6 +213,7 @@ def _read(
     Runs are executed one after the other: Ray Data keeps the order within one dataset
     (preserve_order) but not across a union.
     """
+    import pyarrow.csv as pa_csv
     import ray.data
 
     runs: list[tuple[str, list[str]]] = []
@@ -226,7 +227,11 @@ def _read(
         if fmt == "parquet":
             dataset = ray.data.read_parquet(paths)
         elif fmt == "csv":
-            dataset = ray.data.read_csv(paths, convert_options=_csv_as_text(paths))
+            dataset = ray.data.read_csv(
+                paths,
+                convert_options=_csv_as_text(paths),
+                parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            )
         else:
             dataset = ray.data.read_binary_files(paths).map_batches(
                 _parse_jsonl, batch_size=1, batch_format="pyarrow"
