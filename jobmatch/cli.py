@@ -259,6 +259,20 @@ def index() -> None:
     default=None,
     help="GPUs per Ray encoder actor (fractions share a GPU).  [default: 0, CPU]",
 )
+@click.option(
+    "--cpus-per-worker",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="CPUs per Ray encoder actor.  [default: the cluster's CPUs, less what reading "
+    "needs, shared by the workers, at most 1 each]",
+)
+@click.option(
+    "--stall-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Fail a Ray build that receives no encoded rows for this long.  [default: 900]",
+)
 @wait_option()
 @progress_option()
 def index_build(
@@ -281,6 +295,8 @@ def index_build(
     address: str | None,
     workers: int | None,
     gpus_per_worker: float | None,
+    cpus_per_worker: float | None,
+    stall_timeout: float | None,
     wait: bool,
     progress: bool | None,
 ) -> None:
@@ -305,9 +321,12 @@ def index_build(
     if bool(inputs) == bool(embeddings_dir):
         raise click.UsageError("give either --input (one or more) or --embeddings")
     backend, quantize = resolve_backend(backend, quantize)
-    ray_options = (address, workers, gpus_per_worker)
+    ray_options = (address, workers, gpus_per_worker, cpus_per_worker, stall_timeout)
     if engine == "local" and any(option is not None for option in ray_options):
-        raise click.UsageError("--address, --workers and --gpus-per-worker need --engine ray")
+        raise click.UsageError(
+            "--address, --workers, --gpus-per-worker, --cpus-per-worker and --stall-timeout "
+            "need --engine ray"
+        )
     if engine == "ray" and embeddings_dir:
         raise click.UsageError("--engine ray encodes --input; --embeddings needs no encoding")
     config = BuildConfig(
@@ -327,11 +346,20 @@ def index_build(
     if embeddings_dir:
         manifest = build_from_embeddings(embeddings_dir, index_dir, config, on_wait=_waiting)
     elif engine == "ray":
-        from jobmatch.index.distributed import RayConfig, build_index_ray, require_ray
+        from jobmatch.index.distributed import (
+            DEFAULT_STALL_TIMEOUT_S,
+            RayConfig,
+            build_index_ray,
+            require_ray,
+        )
 
         require_ray()
         ray_config = RayConfig(
-            address=address, workers=workers or 1, gpus_per_worker=gpus_per_worker or 0.0
+            address=address,
+            workers=workers or 1,
+            gpus_per_worker=gpus_per_worker or 0.0,
+            cpus_per_worker=cpus_per_worker,
+            stall_timeout_s=stall_timeout or DEFAULT_STALL_TIMEOUT_S,
         )
         rows = validate_inputs(inputs, "candidates", id_col=id_col, text_col=text_col)
         _status(f"validated {rows} candidates")

@@ -201,6 +201,11 @@ def check_csv_structure(lines: Iterable[str], name: str) -> int:
         for fields in reader:
             if header is None:
                 header = fields
+                twice = next((f for i, f in enumerate(fields) if f in fields[:i]), None)
+                if twice is not None:
+                    raise InputError(
+                        "this name appears twice in the header", path=name, line=1, column=twice
+                    )
             elif fields and len(fields) != len(header):
                 raise InputError(
                     f"expected {len(header)} fields, found {len(fields)}",
@@ -262,9 +267,13 @@ def parse_json_lines(
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise InputError(f"malformed JSON ({exc.msg})", path=name, line=line_no) from exc
+        except _RepeatedKey as exc:
+            raise InputError(
+                "this key appears twice in one object", path=name, line=line_no, column=exc.key
+            ) from None
         if not isinstance(record, dict):
             found = _json_type(record)
             raise InputError(f"expected a JSON object, found {found}", path=name, line=line_no)
@@ -279,6 +288,24 @@ def parse_json_lines(
         for key, values in columns.items()
     ]
     return pl.DataFrame(series), lines
+
+
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """json.loads keeps the last of repeated keys silently; a table row must not."""
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return record
 
 
 def _json_series(

@@ -142,6 +142,22 @@ BAD_INPUTS = [
         "expected a JSON object, found number",
     ),
     (
+        "header_twice.csv",
+        b"candidate_id,text,text\nc1,a,b\n",
+        InputError,
+        "line 1",
+        "text",
+        "this name appears twice in the header",
+    ),
+    (
+        "key_twice.jsonl",
+        b'{"candidate_id":"c1","text":"a"}\n{"candidate_id":"c2","text":"b","text":"c"}\n',
+        InputError,
+        "line 2",
+        "text",
+        "this key appears twice in one object",
+    ),
+    (
         "not_parquet.parquet",
         b"candidate_id,text\nc1,a\n",
         InputError,
@@ -408,3 +424,19 @@ def test_a_folder_where_a_file_is_expected(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error: {empty}: folder holds no .parquet, .csv or .jsonl file"
+
+
+def test_build_reports_a_rate_only_over_enough_rows(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """One candidate took start-up time and printed `(0 docs/s)`: no rate is better."""
+    rows = [{"candidate_id": f"c{i}", "text": f"python engineer {i}"} for i in range(20)]
+    source = tmp_path / "c.parquet"
+    io.write_table(pl.DataFrame(rows), source)
+    runner = CliRunner()
+    args = ["index", "build", "--input", str(source), "--model", str(tiny_model_dir)]
+    one = runner.invoke(main, [*args, "--index", str(tmp_path / "a"), "--batch-size", "64"])
+    assert one.exit_code == 0, one.output
+    assert "indexed 20 candidates" in one.stderr and "docs/s" not in one.stderr
+    many = runner.invoke(main, [*args, "--index", str(tmp_path / "b"), "--batch-size", "4"])
+    assert many.exit_code == 0, many.output
+    rate = float(many.stderr.split(" docs/s")[0].rsplit("(", 1)[1].replace(",", ""))
+    assert rate > 0

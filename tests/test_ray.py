@@ -163,7 +163,54 @@ def test_ray_options_need_engine_ray(tmp_path: Path) -> None:
         ["index", "build", "--input", "x.csv", "--index", str(tmp_path / "i"), "--workers", "2"],
     )
     assert result.exit_code == 2
-    assert "--address, --workers and --gpus-per-worker need --engine ray" in result.stderr
+    assert "--cpus-per-worker and --stall-timeout need --engine ray" in result.stderr
+
+
+def test_actors_are_sized_to_leave_the_read_stages_cpus() -> None:
+    from jobmatch.errors import IndexStoreError
+    from jobmatch.index.distributed import READ_RESERVE_CPUS, RayConfig, plan_cpus
+
+    assert plan_cpus(RayConfig(workers=2), 2) == 0.5  # (2 - 1) / 2
+    assert plan_cpus(RayConfig(workers=3), 4) == 1.0  # at most one CPU each unless asked
+    assert plan_cpus(RayConfig(workers=8), 64) == 1.0
+    assert plan_cpus(RayConfig(workers=2, cpus_per_worker=0.5), 2) == 0.5
+    assert plan_cpus(RayConfig(workers=4, cpus_per_worker=4), 17) == 4
+    for workers in (1, 2, 3):
+        assert workers * plan_cpus(RayConfig(workers=workers), 2) <= 2 - READ_RESERVE_CPUS
+    with pytest.raises(IndexStoreError) as refused:
+        plan_cpus(RayConfig(workers=2, cpus_per_worker=1), 2)
+    assert str(refused.value) == (
+        "2 workers x 1 CPUs do not fit the Ray cluster's 2 CPUs with 1 kept for reading: "
+        "pass --workers 1 or --cpus-per-worker 0.5 (or add CPUs to the cluster, or build "
+        "with --engine local)"
+    )
+    with pytest.raises(IndexStoreError, match=r"20 workers do not fit .* --workers 10"):
+        plan_cpus(RayConfig(workers=20), 2)
+
+
+def test_stall_guard_fails_a_silent_iterator_and_passes_errors_through() -> None:
+    from jobmatch.errors import IndexStoreError
+    from jobmatch.index.distributed import _stall_guarded
+
+    def hangs():
+        yield 1
+        threading.Event().wait()  # never set: a Ray iterator whose tasks cannot be scheduled
+        yield 2
+
+    got = []
+    started = time.monotonic()
+    with pytest.raises(IndexStoreError, match=r"no rows encoded for 0.5 s"):
+        for item in _stall_guarded(hangs(), 0.5):
+            got.append(item)
+    assert got == [1] and time.monotonic() - started < 5
+
+    def fails():
+        yield "a"
+        raise ValueError("worker error")
+
+    with pytest.raises(ValueError, match="worker error"):
+        list(_stall_guarded(fails(), 5))
+    assert list(_stall_guarded(iter(range(5)), 5)) == [0, 1, 2, 3, 4]
 
 
 # --------------------------------------------------------------------------- Ray (slow)
@@ -253,6 +300,59 @@ def test_ray_build_equals_local_build_and_resumes(
     assert_same_hits(
         search(resumed, tiny_encoder, JOBS, k=20), search(local, tiny_encoder, JOBS, k=20)
     )
+
+
+def test_as_many_workers_as_cluster_cpus_finishes_or_refuses_fast(
+    tmp_path: Path, tiny_model_dir: Path, tiny_encoder, ray_cluster
+) -> None:
+    """Two 1-CPU actors on a 2-CPU cluster once starved the read tasks: the build hung."""
+    from jobmatch.index.distributed import RayConfig, plan_cpus
+
+    cpus = int(ray_cluster.cluster_resources()["CPU"])
+    data = mixed_inputs(tmp_path / "data", 60)
+    args = ["index", "build", "--input", str(data), "--model", str(tiny_model_dir), "--progress",
+            "--engine", "ray", "--workers", str(cpus), "--chunk-rows", "16"]  # fmt: skip
+    started = time.monotonic()
+    refused = CliRunner().invoke(
+        main, [*args, "--index", str(tmp_path / "refused"), "--cpus-per-worker", "1"]
+    )
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr.splitlines()[-1].startswith(
+        f"error: {cpus} workers x 1 CPUs do not fit the Ray cluster's {cpus} CPUs with 1 kept "
+        f"for reading: pass --workers {cpus - 1} or --cpus-per-worker {(cpus - 1) / cpus:.2g}"
+    )
+    assert time.monotonic() - started < 30 and not (tmp_path / "refused").exists()
+
+    built = CliRunner().invoke(
+        main, [*args, "--index", str(tmp_path / "ray"), "--stall-timeout", "240"]
+    )
+    assert built.exit_code == 0, built.output
+    assert "indexed 60 candidates" in built.stderr
+    share = plan_cpus(RayConfig(workers=cpus), cpus)
+    assert f"encoding on Ray ({cpus} x {share:g} CPU)" in built.stderr  # the progress bar
+    assert "60/60" in built.stderr
+    assert_equals_local_build(data, tmp_path / "ray", tmp_path / "local", tiny_encoder)
+
+
+def test_unschedulable_actors_fail_after_the_stall_timeout(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    """A command in its own process and local cluster, which has no GPU for the actors."""
+    pytest.importorskip("ray.data")
+    import subprocess
+
+    data = mixed_inputs(tmp_path / "data", 30)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "jobmatch", "index", "build", "--input", str(data),
+         "--model", str(tiny_model_dir), "--index", str(tmp_path / "ray"), "--engine", "ray",
+         "--cpus-per-worker", "0.5", "--gpus-per-worker", "1", "--stall-timeout", "5"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert done.stderr.splitlines()[-1].startswith("error: no rows encoded for 5 s")
+    assert time.monotonic() - started < 120
+    assert not (tmp_path / "ray").exists()
 
 
 @pytest.mark.slow

@@ -11,6 +11,14 @@ the parts of an embedding store: part i holds the same rows as in a single-proce
 The index is then built from the store exactly as `build_from_embeddings` does (train on a
 sample, add part by part, optionally into shards).
 
+Resources: the encoder actors hold their CPUs for the whole build, so actors that take
+every CPU of the cluster leave none for Ray Data's read tasks and the build waits forever.
+The actors are therefore sized to the cluster (`plan_cpus`): the read, parse and normalise
+stages run as light tasks of `STAGE_CPUS` each, `READ_RESERVE_CPUS` is kept free for them,
+and the actors share the rest (at most one CPU each unless asked). A request that cannot fit
+is refused at once, saying what to pass. A build that receives no encoded rows for
+`stall_timeout_s` fails with a message instead of waiting forever.
+
 Failures: an actor that dies is restarted and its batches are retried (`max_restarts`,
 `max_task_retries`); if the driver dies, `--resume` with `--save-embeddings` keeps the
 finished parts and encodes only the rows not in them.
@@ -20,7 +28,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +51,14 @@ if TYPE_CHECKING:
     from jobmatch.index.manifest import Manifest
 
 INSTALL_HINT = 'Ray is not installed: pip install "jobmatch[ray]"'
+STAGE_CPUS = 0.25
+"""CPUs each read / parse / normalise task asks for: they mostly wait on I/O and Arrow."""
+READ_RESERVE_CPUS = 1.0
+"""CPUs kept free of encoder actors so that the read stages always run: Ray Data's own
+file-listing task asks for a whole CPU whatever the read's num_cpus (Ray 2.60)."""
+MIN_AUTO_CPUS = 0.1
+"""The smallest CPU share an actor is sized down to before the request is refused."""
+DEFAULT_STALL_TIMEOUT_S = 900.0
 
 
 @dataclass
@@ -54,14 +72,53 @@ class RayConfig:
     """Encoder actors, each loading the model once."""
     gpus_per_worker: float = 0.0
     """GPUs per actor; 0 encodes on CPUs (num_gpus is then not requested at all)."""
-    cpus_per_worker: float = 1.0
-    """CPUs reserved per actor; leave some of the cluster's CPUs for the read tasks."""
+    cpus_per_worker: float | None = None
+    """CPUs reserved per actor; None sizes the actors to the cluster (see `plan_cpus`)."""
+    stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S
+    """Fail when no encoded rows arrive for this long (model loading included)."""
 
     def __post_init__(self) -> None:
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
-        if self.gpus_per_worker < 0 or self.cpus_per_worker <= 0:
-            raise ValueError("gpus_per_worker must be >= 0 and cpus_per_worker > 0")
+        if self.gpus_per_worker < 0:
+            raise ValueError(f"gpus_per_worker must be >= 0, got {self.gpus_per_worker}")
+        if self.cpus_per_worker is not None and self.cpus_per_worker <= 0:
+            raise ValueError(f"cpus_per_worker must be > 0, got {self.cpus_per_worker}")
+        if self.stall_timeout_s <= 0:
+            raise ValueError(f"stall_timeout_s must be > 0, got {self.stall_timeout_s}")
+
+
+def plan_cpus(ray_config: RayConfig, cluster_cpus: float) -> float:
+    """CPUs per encoder actor on a cluster with `cluster_cpus`, leaving the read stages theirs.
+
+    Raises:
+        IndexStoreError: when the actors asked for cannot all run beside the read stages,
+            naming the options that would fit.
+    """
+    available = cluster_cpus - READ_RESERVE_CPUS
+    workers = ray_config.workers
+    if ray_config.cpus_per_worker is None:
+        per_worker = min(1.0, available / workers)
+        if per_worker >= MIN_AUTO_CPUS:
+            return round(per_worker, 4)
+    elif workers * ray_config.cpus_per_worker <= available + 1e-9:
+        return ray_config.cpus_per_worker
+    fits = int(available / (ray_config.cpus_per_worker or MIN_AUTO_CPUS) + 1e-9)
+    asked = (
+        f"{workers} workers x {ray_config.cpus_per_worker:g} CPUs"
+        if ray_config.cpus_per_worker is not None
+        else f"{workers} workers"
+    )
+    raise IndexStoreError(
+        f"{asked} do not fit the Ray cluster's {cluster_cpus:g} CPUs with "
+        f"{READ_RESERVE_CPUS:g} kept for reading: pass --workers {max(fits, 1)}"
+        + (
+            f" or --cpus-per-worker {available / workers:.2g}"
+            if available / workers >= MIN_AUTO_CPUS
+            else ""
+        )
+        + " (or add CPUs to the cluster, or build with --engine local)"
+    )
 
 
 def require_ray() -> Any:
@@ -120,8 +177,9 @@ def build_index_ray(
         _store_folder(config, folder) as store_dir,
     ):
         store = EmbeddingStore.create(store_dir, info, resume=config.resume)
-        with _connected(ray, ray_config.address), _data_context(config.progress):
-            _encode_on_ray(sources, store, reference, config, ray_config)
+        with _connected(ray, ray_config.address), _data_context():
+            cpus = plan_cpus(ray_config, float(ray.cluster_resources().get("CPU", 0.0)))
+            _encode_on_ray(sources, store, reference, config, ray_config, cpus, validated_rows)
         return _index_store(store, folder, config)
 
 
@@ -131,16 +189,33 @@ def _encode_on_ray(
     reference: pl.Schema,
     config: BuildConfig,
     ray_config: RayConfig,
+    cpus_per_worker: float,
+    total_rows: int,
 ) -> None:
     """Stream the encoded rows back in input order and write them as store parts."""
     import pyarrow as pa
+    from tqdm.auto import tqdm
 
     index, done_ids = _finished_prefix(store)
     pending: list[pa.Table] = []
     pending_rows = 0
+    datasets = _read(expand_inputs(sources), config, reference, done_ids)
+    tables = (
+        table
+        for dataset in datasets
+        for table in _encoded(dataset, store.info, config, ray_config, cpus_per_worker)
+    )
+    bar = tqdm(
+        total=total_rows,
+        initial=sum(store.part_ids(i).len() for i in range(index)),
+        desc=f"encoding on Ray ({ray_config.workers} x {cpus_per_worker:g} CPU)",
+        unit="doc",
+        disable=not config.progress,
+    )
     try:
-        for dataset in _read(expand_inputs(sources), config, reference, done_ids):
-            for table in _encoded(dataset, store.info, config, ray_config):
+        with bar:
+            for table in _stall_guarded(tables, ray_config.stall_timeout_s):
+                bar.update(table.num_rows)
                 pending.append(table)
                 pending_rows += table.num_rows
                 while pending_rows >= config.chunk_rows:
@@ -162,7 +237,67 @@ def _encode_on_ray(
     store.remove_parts_after(index - 1)
 
 
-def _encoded(dataset: Any, info: StoreInfo, config: BuildConfig, ray_config: RayConfig):
+def _stall_guarded(items: Iterable[Any], timeout_s: float) -> Iterator[Any]:
+    """Yield from `items`, consumed in a thread; fail if nothing arrives for `timeout_s`.
+
+    Ray Data's iterator blocks without limit when its tasks cannot be scheduled, so the
+    driver waits on a queue with a timeout instead of on the iterator itself.
+    """
+    finished = object()
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def offer(item: Any) -> None:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def pump() -> None:
+        try:
+            for item in items:
+                offer(item)
+                if stop.is_set():
+                    return
+            offer(finished)
+        except BaseException as exc:  # handed to the driver thread, which re-raises it
+            offer(_Failure(exc))
+
+    thread = threading.Thread(target=pump, name="ray-batches", daemon=True)
+    thread.start()
+    try:
+        while True:
+            try:
+                item = handoff.get(timeout=timeout_s)
+            except queue.Empty:
+                raise IndexStoreError(
+                    f"no rows encoded for {timeout_s:g} s: the Ray tasks are not running "
+                    "(check the cluster's free CPUs and GPUs, e.g. `ray status`) or one batch "
+                    "takes longer than that (raise --stall-timeout)"
+                ) from None
+            if item is finished:
+                return
+            if isinstance(item, _Failure):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    exc: BaseException
+
+
+def _encoded(
+    dataset: Any,
+    info: StoreInfo,
+    config: BuildConfig,
+    ray_config: RayConfig,
+    cpus_per_worker: float,
+):
     """Arrow tables of (metadata, embedding) in input order, encoded by an actor pool.
 
     Ray Data restarts an actor that dies and retries its batches (its actor pools default
@@ -184,7 +319,7 @@ def _encoded(dataset: Any, info: StoreInfo, config: BuildConfig, ray_config: Ray
         batch_size=config.chunk_rows,
         batch_format="pyarrow",
         compute=ActorPoolStrategy(size=ray_config.workers),
-        num_cpus=ray_config.cpus_per_worker,
+        num_cpus=cpus_per_worker,
         **gpus,
     )
     yield from encoded.iter_batches(batch_size=None, batch_format="pyarrow")
@@ -223,23 +358,26 @@ def _read(
             runs[-1][1].append(str(path))
         else:
             runs.append((fmt, [str(path)]))
+    light = {"num_cpus": STAGE_CPUS}
     for fmt, paths in runs:
         if fmt == "parquet":
-            dataset = ray.data.read_parquet(paths)
+            dataset = ray.data.read_parquet(paths, **light)
         elif fmt == "csv":
             dataset = ray.data.read_csv(
                 paths,
                 convert_options=_csv_as_text(paths),
                 parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                **light,
             )
         else:
-            dataset = ray.data.read_binary_files(paths).map_batches(
-                _parse_jsonl, batch_size=1, batch_format="pyarrow"
+            dataset = ray.data.read_binary_files(paths, **light).map_batches(
+                _parse_jsonl, batch_size=1, batch_format="pyarrow", **light
             )
         yield dataset.map_batches(
             _normalise,
             batch_format="pyarrow",
             fn_kwargs={"renames": _renames(config), "reference": dict(reference), "done": done},
+            **light,
         )
 
 
@@ -353,14 +491,15 @@ def _connected(ray: Any, address: str | None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _data_context(progress: bool) -> Iterator[None]:
-    """Preserve row order (parts match a local build) and show progress bars only if asked."""
+def _data_context() -> Iterator[None]:
+    """Preserve row order (parts match a local build); the driver draws the one progress bar
+    (rows encoded, rows/s) instead of Ray Data's per-operator bars."""
     from ray.data import DataContext
 
     context = DataContext.get_current()
     saved = (context.execution_options.preserve_order, context.enable_progress_bars)
     context.execution_options.preserve_order = True
-    context.enable_progress_bars = progress
+    context.enable_progress_bars = False
     try:
         yield
     finally:
