@@ -9,7 +9,7 @@ is recorded (through a small wrapper process, see RSS_WRAPPER):
 - from text: synthetic candidates encoded by a tiny random BERT (2 layers, 32-d) built from
   a config, so encoding does not dominate; this measures streaming, validation, hashing,
   the embedding store and metadata writes;
-- from an embedding store: generated low-rank 384-d vectors (benchmarks/vectors.py) written
+- from an embedding store: generated low-rank 384-d vectors (jobmatch/testing.py) written
   as store parts, then `--embeddings` builds of Flat and IVF indexes; this shows memory is the
   index itself plus a bounded working set.
 Writes benchmarks/results/index_build.json.
@@ -79,10 +79,8 @@ def write_store(folder: Path, n: int, chunk_rows: int, dimension: int = 384) -> 
     import numpy as np
     import polars as pl
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from vectors import low_rank_vectors
-
     from jobmatch.index.embeddings import EmbeddingStore, StoreInfo
+    from jobmatch.testing import low_rank_vectors
 
     info = StoreInfo(
         model=f"generated:low-rank-{dimension}",
@@ -99,11 +97,9 @@ def write_store(folder: Path, n: int, chunk_rows: int, dimension: int = 384) -> 
 
 
 def main(config: IndexBuildConfig) -> dict:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import build_tiny_model
-
     from jobmatch.index.factory import ivf_nlist
     from jobmatch.synth import write_corpus
+    from jobmatch.testing import build_tiny_model
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     cli = [sys.executable, "-m", "jobmatch.cli"]

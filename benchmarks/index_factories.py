@@ -1,6 +1,6 @@
 """Benchmark FAISS index factories at million scale: build time, size, QPS and recall@20.
 
-Vectors are generated (benchmarks/vectors.py: low-rank latent clusters projected to 384-d plus
+Vectors are generated (jobmatch/testing.py: low-rank latent clusters projected to 384-d plus
 noise), not encoded: a million real documents would take hours to embed on this machine. Per
 factory the script records train/add time, serialised bytes per vector, single-query and
 batched QPS and recall@k against exact (Flat) search, at `default_search_params` and over a
@@ -107,11 +107,7 @@ def main(config: Config) -> dict[str, Any]:
     import faiss
 
     from jobmatch.index.factory import default_search_params, training_sample_size
-
-    try:
-        from vectors import low_rank_vectors
-    except ImportError:  # imported as benchmarks.index_factories
-        from benchmarks.vectors import low_rank_vectors
+    from jobmatch.testing import low_rank_vectors
 
     report: dict[str, Any] = {
         "benchmark": "index_factories",
@@ -119,7 +115,7 @@ def main(config: Config) -> dict[str, Any]:
         "machine": machine_info(),
         "parameters": {
             **{k: v for k, v in dataclasses.asdict(config).items() if k not in ("out", "plot")},
-            "data": "benchmarks/vectors.py low_rank_vectors: 64 latent Gaussian clusters of rank "
+            "data": "jobmatch/testing.py low_rank_vectors: 64 latent Gaussian clusters of rank "
             f"{config.rank}, decaying spectrum, orthonormal projection to d={config.dimension}, "
             f"isotropic noise {config.noise}, L2-normalised; queries use seed {config.seed + 1}",
             "metric": "inner product (cosine)",

@@ -4,7 +4,7 @@ Usage:
     python benchmarks/query.py                      # 1M vectors, factory auto, bundled model
     python benchmarks/query.py --n 100000 --factory Flat --queries 100
 
-The index holds generated 384-d low-rank vectors (benchmarks/vectors.py) written to an
+The index holds generated 384-d low-rank vectors (jobmatch/testing.py) written to an
 embedding store and built with `jobmatch index build --embeddings` (encoding 1M texts on two
 cores would take hours and does not change search cost). Queries are real job texts from
 `jobmatch synth`, encoded by the real model each time, so latency = encode + search + joining
@@ -184,7 +184,7 @@ def main(
         },
         "parameters": {"n": n, "factory": factory, "k": k, "queries": queries, "batch": batch},
         "notes": [
-            "Index vectors are generated (benchmarks/vectors.py); queries are synthetic job "
+            "Index vectors are generated (jobmatch/testing.py); queries are synthetic job "
             "texts encoded by the real model, so hit identities are meaningless but the "
             "encode + search + metadata-join cost is real.",
             "single: one jobmatch.search.search call per job text (encode, FAISS search with "

@@ -50,10 +50,10 @@ def main(config: RayBuildConfig) -> dict:
     import numpy as np
     import ray
 
-    from jobmatch.batches import validate_inputs
     from jobmatch.encoder import load_encoder
     from jobmatch.index import BuildConfig, build_from_embeddings, build_index, load_index
     from jobmatch.index.distributed import RayConfig, build_index_ray
+    from jobmatch.io.batches import validate_inputs
 
     runs = []
     with tempfile.TemporaryDirectory(prefix="ray-bench-") as tmp:

@@ -314,9 +314,9 @@ def index_build(
       jobmatch index build --input 'corpus/*.parquet' --index indexes/big \
           --engine ray --address auto --workers 8 --gpus-per-worker 1 --shards 4
     """
-    from jobmatch.batches import validate_inputs
     from jobmatch.encoder import default_model, load_encoder
     from jobmatch.index import BuildConfig, build_from_embeddings, build_index
+    from jobmatch.io.batches import validate_inputs
 
     if bool(inputs) == bool(embeddings_dir):
         raise click.UsageError("give either --input (one or more) or --embeddings")
@@ -434,10 +434,10 @@ def index_add(
     Example:
       jobmatch index add --input new_candidates.csv --index indexes/demo
     """
-    from jobmatch.batches import validate_inputs
     from jobmatch.encoder import load_encoder
     from jobmatch.index import read_manifest
     from jobmatch.index.lifecycle import upsert
+    from jobmatch.io.batches import validate_inputs
 
     validate_inputs(inputs, "candidates", id_col=id_col, text_col=text_col)
     manifest = read_manifest(index_dir)
@@ -858,7 +858,7 @@ def import_rankpo(train_path: str | None, preferences_path: str | None, out_dir:
       jobmatch import rankpo --train rankpo/train.jsonl \\
           --preferences rankpo/preferences.jsonl --out data/rankpo/
     """
-    from jobmatch import importers
+    from jobmatch.io import importers
 
     if train_path is None and preferences_path is None:
         raise click.UsageError("give --train, --preferences or both")
@@ -899,7 +899,7 @@ def import_pairs(
       jobmatch import pairs --pairs matches.csv --resume-col resume_text \\
           --jd-col job_text --out data/pairs/
     """
-    from jobmatch import importers
+    from jobmatch.io import importers
 
     tables = importers.import_pairs(
         pairs_path, resume_col=resume_col, jd_col=jd_col, label_col=label_col

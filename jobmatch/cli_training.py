@@ -336,7 +336,7 @@ def train_pairs_command(
     """
     import polars as pl
 
-    from jobmatch.importers import import_pairs
+    from jobmatch.io.importers import import_pairs
     from jobmatch.training.pairs import JD, LABEL, RESUME, PairsConfig, train_pairs
 
     tables = import_pairs(pairs_path, resume_col=resume_col, jd_col=jd_col, label_col=label_col)

@@ -48,10 +48,10 @@ class DistributedIndexConfig:
 
 def main(config: DistributedIndexConfig) -> str:
     """Validate, encode on Ray, build the index; returns the summary line."""
-    from jobmatch.batches import validate_inputs
     from jobmatch.encoder import default_model
     from jobmatch.index import BuildConfig
     from jobmatch.index.distributed import RayConfig, build_index_ray, require_ray
+    from jobmatch.io.batches import validate_inputs
 
     require_ray()
     started = time.perf_counter()

@@ -58,10 +58,10 @@ class RunSummary:
 
 def main(config: IndexCorpusConfig) -> RunSummary:
     """Build `config.index` if missing, else upsert the inputs into it."""
-    from jobmatch.batches import validate_inputs
     from jobmatch.encoder import load_encoder
     from jobmatch.index import BuildConfig, build_index, read_manifest
     from jobmatch.index.lifecycle import upsert
+    from jobmatch.io.batches import validate_inputs
 
     started = time.perf_counter()
     validate_inputs(config.inputs, "candidates")

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import build_tiny_model
 
 from jobmatch.backends import cache
 from jobmatch.cli import main
+from jobmatch.testing import build_tiny_model
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("openvino")

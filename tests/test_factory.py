@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +17,7 @@ from jobmatch.index.factory import (
     search_parameters,
     training_sample_size,
 )
+from jobmatch.testing import low_rank_vectors
 
 faiss = pytest.importorskip("faiss")
 
@@ -26,15 +25,6 @@ D = 384
 N = 20_000
 K = 20
 GIB = 2**30
-
-
-def _low_rank_vectors():
-    """benchmarks/vectors.py is a script folder, not a package: load the file directly."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "vectors.py"
-    spec = importlib.util.spec_from_file_location("_benchmark_vectors", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.low_rank_vectors
 
 
 def _valid(factory: str) -> bool:
@@ -158,7 +148,6 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    low_rank_vectors = _low_rank_vectors()
     xb = low_rank_vectors(N, D)
     xq = low_rank_vectors(200, D, seed=1)
     exact = faiss.IndexFlatIP(D)

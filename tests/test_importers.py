@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 
 from jobmatch import io
 from jobmatch.cli import main
-from jobmatch.importers import import_pairs, import_rankpo, relevance_of_label, text_id
+from jobmatch.io.importers import import_pairs, import_rankpo, relevance_of_label, text_id
 
 TRAIN_ROWS = [
     {"query": "NLP engineer, Berlin", "positives": ["Ana: NLP, 6y", "Bo: IR, 4y"],

@@ -238,7 +238,7 @@ def test_second_writer_fails_cleanly_with_no_wait(tmp_path: Path, corpus, tiny_m
 
 
 def test_query_with_a_different_model_is_refused(tmp_path: Path, corpus, tiny_encoder) -> None:
-    from conftest import build_tiny_model
+    from jobmatch.testing import build_tiny_model
 
     folder = tmp_path / "index"
     build_index(corpus.head(50), folder, tiny_encoder)

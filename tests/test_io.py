@@ -391,8 +391,8 @@ GOOD_ODD_INPUTS = [
 def test_odd_but_valid_inputs_keep_every_row(
     tmp_path: Path, tiny_model_dir: Path, name: str, content: bytes
 ) -> None:
-    from jobmatch.batches import validate_inputs
     from jobmatch.index.store import load_index
+    from jobmatch.io.batches import validate_inputs
 
     path = tmp_path / name
     path.write_bytes(content)

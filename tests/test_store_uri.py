@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from jobmatch import io
-from jobmatch.batches import iter_chunks
 from jobmatch.cli import main
 from jobmatch.errors import IndexStoreError
 from jobmatch.index import BuildConfig, build_from_embeddings, build_index, load_index
@@ -19,6 +18,7 @@ from jobmatch.index.build import encode_into_store
 from jobmatch.index.embeddings import EmbeddingStore, StoreInfo
 from jobmatch.index.folder import Folder
 from jobmatch.index.lifecycle import reconstruct
+from jobmatch.io.batches import iter_chunks
 from jobmatch.synth import write_corpus
 
 

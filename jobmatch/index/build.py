@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from jobmatch import schema
-from jobmatch.batches import DEFAULT_CHUNK_ROWS, Chunk, iter_chunks, rechunk
 from jobmatch.errors import IndexStoreError
 from jobmatch.index import atomic, factory, gpu, shards
 from jobmatch.index.embeddings import EmbeddingStore, StoreInfo
 from jobmatch.index.manifest import METADATA_FILE, Manifest
 from jobmatch.index.store import finish_folder
+from jobmatch.io.batches import DEFAULT_CHUNK_ROWS, Chunk, iter_chunks, rechunk
 
 if TYPE_CHECKING:
     from jobmatch.encoder import Encoder
@@ -98,10 +98,10 @@ def build_index(
                 text_col=config.text_col,
             )
             total = _known_rows(source)
-        with _store_folder(config, folder) as store_dir:
+        with store_folder(config, folder) as store_dir:
             store = EmbeddingStore.create(store_dir, info, resume=config.resume)
             encode_into_store(chunks, store, encoder, config, total=total)
-            return _index_store(store, folder, config)
+            return index_store(store, folder, config)
 
 
 def build_from_embeddings(
@@ -115,7 +115,7 @@ def build_from_embeddings(
     config = config or BuildConfig()
     store = EmbeddingStore.open(store_dir)
     with atomic.writer_lock(folder, wait=config.wait, on_wait=on_wait):
-        return _index_store(store, folder, config)
+        return index_store(store, folder, config)
 
 
 def encode_into_store(
@@ -148,7 +148,7 @@ def encode_into_store(
     return reused
 
 
-def _index_store(store: EmbeddingStore, folder: str | Path, config: BuildConfig) -> Manifest:
+def index_store(store: EmbeddingStore, folder: str | Path, config: BuildConfig) -> Manifest:
     """Pass 2: train on a sample, add every part, write metadata, swap the folder in."""
     import pyarrow.parquet as pq
     from tqdm.auto import tqdm
@@ -240,8 +240,8 @@ def _known_rows(paths: Sequence[str | Path]) -> int | None:
     """Total rows when every input is Parquet (cheap: footers only), else None."""
     import pyarrow.parquet as pq
 
-    from jobmatch.batches import expand_inputs
     from jobmatch.io import format_of
+    from jobmatch.io.batches import expand_inputs
 
     files = expand_inputs(paths)
     if any(format_of(f) != "parquet" for f in files):
@@ -250,7 +250,7 @@ def _known_rows(paths: Sequence[str | Path]) -> int | None:
 
 
 @contextlib.contextmanager
-def _store_folder(config: BuildConfig, folder: str | Path) -> Iterator[str | Path]:
+def store_folder(config: BuildConfig, folder: str | Path) -> Iterator[str | Path]:
     """The configured embedding-store folder or URI, or a temporary one beside the index."""
     if config.save_embeddings is not None:
         yield config.save_embeddings

@@ -38,12 +38,19 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from jobmatch import schema
-from jobmatch.batches import content_hashes, expand_inputs, iter_chunks, validate_inputs
 from jobmatch.errors import IndexStoreError, JobmatchError, ModelError
 from jobmatch.index import atomic
-from jobmatch.index.build import BuildConfig, _index_store, _store_folder
+from jobmatch.index.build import BuildConfig, index_store, store_folder
 from jobmatch.index.embeddings import EmbeddingStore, StoreInfo, vectors_of
-from jobmatch.io import format_of
+from jobmatch.io import column_renames, format_of
+from jobmatch.io.batches import (
+    conform_types,
+    content_hashes,
+    expand_inputs,
+    iter_chunks,
+    validate_inputs,
+    validated_batch,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -174,13 +181,13 @@ def build_index_ray(
     ).frame.schema
     with (
         atomic.writer_lock(folder, wait=config.wait, on_wait=on_wait),
-        _store_folder(config, folder) as store_dir,
+        store_folder(config, folder) as store_dir,
     ):
         store = EmbeddingStore.create(store_dir, info, resume=config.resume)
         with _connected(ray, ray_config.address), _data_context():
             cpus = plan_cpus(ray_config, float(ray.cluster_resources().get("CPU", 0.0)))
             _encode_on_ray(sources, store, reference, config, ray_config, cpus, validated_rows)
-        return _index_store(store, folder, config)
+        return index_store(store, folder, config)
 
 
 def _encode_on_ray(
@@ -359,6 +366,7 @@ def _read(
         else:
             runs.append((fmt, [str(path)]))
     light = {"num_cpus": STAGE_CPUS}
+    renames = column_renames("candidates", id_col=config.id_col, text_col=config.text_col)
     for fmt, paths in runs:
         if fmt == "parquet":
             dataset = ray.data.read_parquet(paths, **light)
@@ -376,7 +384,7 @@ def _read(
         yield dataset.map_batches(
             _normalise,
             batch_format="pyarrow",
-            fn_kwargs={"renames": _renames(config), "reference": dict(reference), "done": done},
+            fn_kwargs={"renames": renames, "reference": dict(reference), "done": done},
             **light,
         )
 
@@ -410,10 +418,8 @@ def _normalise(table: pa.Table, *, renames, reference, done) -> pa.Table:
 
     Columns follow the first input's order; columns it has and this file lacks are null.
     """
-    from jobmatch.batches import _conform, _validated
-
-    frame = _validated(pl.from_arrow(table), "candidates", Path("<ray batch>"), renames)
-    frame = _conform(frame, dict(reference), "<ray batch>")
+    frame = validated_batch(pl.from_arrow(table), "candidates", Path("<ray batch>"), renames)
+    frame = conform_types(frame, dict(reference), "<ray batch>")
     frame = frame.with_columns(content_hashes(frame))  # before filling, as the local path does
     frame = frame.with_columns(
         pl.lit(None, dtype=dtype).alias(name)
@@ -430,12 +436,11 @@ def _parse_jsonl(table: pa.Table) -> pa.Table:
     """Whole JSONL files (read_binary_files rows) -> records; lines split on b"\\n" only."""
     import pyarrow as pa
 
-    from jobmatch.io import parse_json_lines
+    from jobmatch.io import parse_json_lines, split_lines
 
     frames = []
     for raw in table.column("bytes").to_pylist():
-        lines = raw.decode("utf-8-sig").split("\n")
-        frame, _ = parse_json_lines(enumerate(lines, start=1), "<ray batch>")
+        frame, _ = parse_json_lines(split_lines(raw.decode("utf-8-sig")), "<ray batch>")
         frames.append(frame)
     merged = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
     return merged.to_arrow() if merged.width else pa.table({})
@@ -454,12 +459,6 @@ def _csv_as_text(paths: list[str]) -> Any:
             for name in next(csv.reader([handle.readline()]), []):
                 names[name] = pa.string()
     return pa_csv.ConvertOptions(column_types=names)
-
-
-def _renames(config: BuildConfig) -> dict[str, str]:
-    from jobmatch.batches import _renames
-
-    return _renames("candidates", config.id_col, config.text_col)
 
 
 def _jobmatch_cause(exc: BaseException) -> JobmatchError | None:

@@ -19,10 +19,10 @@ import numpy as np
 import polars as pl
 
 from jobmatch import schema
-from jobmatch.batches import iter_chunks
 from jobmatch.errors import IndexStoreError
 from jobmatch.index import atomic, shards
 from jobmatch.index.store import LoadedIndex, load_index, save_index
+from jobmatch.io.batches import iter_chunks
 
 if TYPE_CHECKING:
     from jobmatch.encoder import Encoder

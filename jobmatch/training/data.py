@@ -132,20 +132,11 @@ def write_training_jsonl(
 def read_training_jsonl(path: str | Path) -> list[dict]:
     """RankPO training rows: query text, positive texts, negative texts (validated)."""
     rows = []
-    raw = Path(path).read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError("undecodable bytes (not UTF-8)", path=str(path), line=line) from exc
-    for line_no, line in enumerate(text.split("\n"), start=1):  # not at U+2028
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"malformed JSON ({exc.msg})", path=str(path), line=line_no) from exc
-        query = record.get(QUERY) if isinstance(record, dict) else None
+    if not Path(path).is_file():
+        raise InputError("file not found", path=str(path))
+    text = io.decode_text(Path(path).read_bytes(), str(path), csv_header=False)
+    for line_no, record in io.json_objects(io.split_lines(text), str(path)):
+        query = record.get(QUERY)
         if isinstance(query, dict):  # the RankPO repository nests texts as {"text": ...}
             query = query.get("text")
         if not isinstance(query, str) or not query.strip():

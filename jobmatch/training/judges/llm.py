@@ -43,7 +43,7 @@ answer with exactly these two lines, nothing after them:
 Preferred: <A or B>
 Confidence score: <an integer from 0 to 100>"""
 
-# Same reply shapes as jobmatch.importers accepts: "Preferred: B", "**Preferred:** a",
+# Same reply shapes as jobmatch.io.importers accepts: "Preferred: B", "**Preferred:** a",
 # "Confidence score: 65"; the last match in a reply wins.
 _PREFERRED = re.compile(
     r"\bpreferred(?:\s+passage)?[\s*_]*:[\s*_]*(?:passage\s*)?([AB])\b", re.IGNORECASE

@@ -94,7 +94,7 @@ def iter_chunks(
         for file_no, path in enumerate(files):
             unit = "line" if io.format_of(path) == "jsonl" else "row"
             for frame, numbers in _iter_file(path, kind, id_col=id_col, text_col=text_col):
-                frame = _conform(frame, reference, str(path))
+                frame = conform_types(frame, reference, str(path))
                 if spec.id_column is not None:
                     for value, number in zip(frame[spec.id_column].to_list(), numbers, strict=True):
                         if value in seen:
@@ -126,7 +126,9 @@ def validate_inputs(
     return sum(chunk.frame.height for chunk in chunks)
 
 
-def _conform(frame: pl.DataFrame, reference: dict[str, pl.DataType], path: str) -> pl.DataFrame:
+def conform_types(
+    frame: pl.DataFrame, reference: dict[str, pl.DataType], path: str
+) -> pl.DataFrame:
     """Give metadata columns the type they had in earlier inputs (CSV has no lists, say)."""
     columns = []
     for series in frame.get_columns():
@@ -195,18 +197,18 @@ def _iter_file(
 ) -> Iterator[tuple[pl.DataFrame, list[int]]]:
     """(validated frame, row or line number of each row) for each batch of one file."""
     fmt = io.format_of(path)
-    renames = _renames(kind, id_col, text_col)
+    renames = io.column_renames(kind, id_col=id_col, text_col=text_col)
     offset = 0
     try:
         if fmt == "jsonl":
             strings = schema.STRING_COLUMNS | set(renames)
             for frame, lines in _jsonl_batches(path, strings):
                 offset += frame.height
-                yield _validated(frame, kind, path, renames, line_numbers=lines), lines
+                yield validated_batch(frame, kind, path, renames, line_numbers=lines), lines
         else:
             for batch in _arrow_batches(path, fmt):
                 frame = pl.from_arrow(batch)
-                validated = _validated(frame, kind, path, renames, row_offset=offset)
+                validated = validated_batch(frame, kind, path, renames, row_offset=offset)
                 yield validated, list(range(offset + 1, offset + frame.height + 1))
                 offset += frame.height
     except (UnicodeDecodeError, OSError, ValueError) as exc:
@@ -216,17 +218,7 @@ def _iter_file(
         raise InputError("no rows" if path.stat().st_size else "empty file", path=str(path))
 
 
-def _renames(kind: schema.TableKind, id_col: str | None, text_col: str | None) -> dict[str, str]:
-    spec = schema.SPECS[kind]
-    renames = {}
-    if id_col and spec.id_column and id_col != spec.id_column:
-        renames[id_col] = spec.id_column
-    if text_col and text_col != schema.TEXT:
-        renames[text_col] = schema.TEXT
-    return renames
-
-
-def _validated(
+def validated_batch(
     frame: pl.DataFrame,
     kind: schema.TableKind,
     path: Path,

@@ -9,7 +9,6 @@ written, so a bad line leaves no partial output behind.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections.abc import Iterator
@@ -377,18 +376,9 @@ def _json_rows(path: Path) -> Iterator[_JsonRow]:
     name = str(path)
     if not path.is_file():
         raise InputError("file not found", path=name)
-    text = io._decode(path.read_bytes(), name, csv_header=False)
+    text = io.decode_text(path.read_bytes(), name, csv_header=False)
     rows = 0
-    # split on "\n" only: str.splitlines() would also split at U+2028 inside JSON strings.
-    for line_no, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"malformed JSON ({exc.msg})", path=name, line=line_no) from exc
-        if not isinstance(record, dict):
-            raise InputError("expected a JSON object", path=name, line=line_no)
+    for line_no, record in io.json_objects(io.split_lines(text), name):
         rows += 1
         yield _JsonRow(record, name, line_no)
     if rows == 0:
