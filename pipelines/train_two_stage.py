@@ -73,7 +73,7 @@ def main(config: TwoStageConfig) -> dict:
     from jobmatch.encoder import load_encoder
     from jobmatch.evaluation import evaluate
     from jobmatch.index import BuildConfig, build_index, load_index
-    from jobmatch.index.lifecycle import reconstruct
+    from jobmatch.index.faiss_ops import reconstruct
     from jobmatch.synth import write_corpus
     from jobmatch.training import data
     from jobmatch.training.contrastive import ContrastiveConfig, train_contrastive
@@ -237,7 +237,7 @@ def run_stage2(
 
     from jobmatch import io
     from jobmatch.evaluation import preference_alignment
-    from jobmatch.index.lifecycle import reconstruct
+    from jobmatch.index.faiss_ops import reconstruct
     from jobmatch.training.evaluator import RankingEvaluator
     from jobmatch.training.head import HEAD_DEFAULTS
     from jobmatch.training.judges import preferences_table

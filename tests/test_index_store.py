@@ -25,8 +25,9 @@ from jobmatch.index import (
     load_index,
     verify_index,
 )
+from jobmatch.index.faiss_ops import reconstruct
 from jobmatch.index.filters import filter_mask
-from jobmatch.index.lifecycle import reconstruct, remove, upsert
+from jobmatch.index.lifecycle import remove, upsert
 from jobmatch.search import search
 from jobmatch.synth import write_corpus
 

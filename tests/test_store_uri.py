@@ -16,8 +16,8 @@ from jobmatch.errors import IndexStoreError
 from jobmatch.index import BuildConfig, build_from_embeddings, build_index, load_index
 from jobmatch.index.build import encode_into_store
 from jobmatch.index.embeddings import EmbeddingStore, StoreInfo
+from jobmatch.index.faiss_ops import reconstruct
 from jobmatch.index.folder import Folder
-from jobmatch.index.lifecycle import reconstruct
 from jobmatch.io.batches import iter_chunks
 from jobmatch.synth import write_corpus
 

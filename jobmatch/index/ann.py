@@ -9,11 +9,13 @@ are answered exactly over the allowed rows. A query thus gets min(k, allowed) hi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from jobmatch.index import factory, shards
+from jobmatch.index import factory, faiss_ops
+from jobmatch.index.filters import id_selector
 
 EXACT_SUBSET_MAX_ROWS = 20_000
 """Filters passing at most this many rows are answered by exact scoring of those rows."""
@@ -33,9 +35,9 @@ def search(
     """Top-k (scores, rows) per query; rows are -1 in slots beyond the allowed count."""
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     params = dict(params or {})
-    parts = shards.members(index)
+    parts = faiss_ops.members(index)
     if parts is not None:  # a sharded index: search each shard, merge the top-k lists
-        return shards.search(parts, queries, k, params=params, mask=mask)
+        return _search_shards(parts, queries, k, params=params, mask=mask)
     n = int(index.ntotal)
     if mask is None:
         depth = min(k, n)
@@ -49,8 +51,6 @@ def search(
         return _empty(len(queries), k)
     if len(allowed) <= EXACT_SUBSET_MAX_ROWS:
         return _pad(*exact_subset(index, queries, allowed, depth), k)
-    from jobmatch.index.filters import id_selector
-
     selector = id_selector(mask)
     scores, rows = _approximate(index, queries, depth, params, selector)
     for _ in range(WIDEN_ATTEMPTS):
@@ -65,6 +65,31 @@ def search(
     return _pad(scores, rows, k)
 
 
+def _search_shards(
+    shards: Sequence[Any],
+    queries: np.ndarray,
+    k: int,
+    *,
+    params: dict[str, int] | None = None,
+    mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k (scores, global rows) over all shards; rows are -1 in empty slots."""
+    bounds = faiss_ops.offsets(shards)
+    all_scores, all_rows = [], []
+    for j, shard in enumerate(shards):
+        local_mask = None if mask is None else mask[bounds[j] : bounds[j + 1]]
+        scores, rows = search(shard, queries, k, params=params, mask=local_mask)
+        empty = rows < 0
+        all_scores.append(np.where(empty, -np.inf, scores))
+        all_rows.append(np.where(empty, -1, rows + bounds[j]))
+    scores = np.concatenate(all_scores, axis=1)
+    rows = np.concatenate(all_rows, axis=1)
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    scores = np.take_along_axis(scores, top, axis=1)
+    rows = np.take_along_axis(rows, top, axis=1)
+    return np.where(rows < 0, 0.0, scores).astype(np.float32), rows
+
+
 def _approximate(index, queries, depth, params, selector) -> tuple[np.ndarray, np.ndarray]:
     search_params = factory.search_parameters(index, params, selector=selector)
     return index.search(queries, depth, params=search_params)
@@ -74,13 +99,11 @@ def exact_subset(
     index: Any, queries: np.ndarray, allowed: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact inner-product top-k over the stored vectors of `allowed` rows, block by block."""
-    from jobmatch.index.lifecycle import reconstruct
-
     best_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
     best_rows = np.full((len(queries), k), -1, dtype=np.int64)
     for start in range(0, len(allowed), _EXACT_BLOCK):
         block = allowed[start : start + _EXACT_BLOCK]
-        scores = queries @ reconstruct(index, block).T
+        scores = queries @ faiss_ops.reconstruct(index, block).T
         all_scores = np.concatenate([best_scores, scores], axis=1)
         all_rows = np.concatenate([best_rows, np.broadcast_to(block, scores.shape)], axis=1)
         top = np.argsort(-all_scores, axis=1, kind="stable")[:, :k]

@@ -19,7 +19,7 @@ import polars as pl
 
 from jobmatch import schema
 from jobmatch.errors import IndexStoreError
-from jobmatch.index import atomic, factory, gpu, shards
+from jobmatch.index import atomic, factory, faiss_ops, gpu
 from jobmatch.index.embeddings import EmbeddingStore, StoreInfo
 from jobmatch.index.manifest import METADATA_FILE, Manifest
 from jobmatch.index.store import finish_folder
@@ -173,7 +173,7 @@ def index_store(store: EmbeddingStore, folder: str | Path, config: BuildConfig) 
         raise IndexStoreError(f"cannot split {rows} rows into {config.shards} shards")
     parts = [index] if config.shards == 1 else [clone(index) for _ in range(config.shards)]
     parts = [gpu.to_gpus(part) for part in parts]
-    filler = shards.ShardFiller(parts, rows)  # one trained index, copied: same centroids
+    filler = faiss_ops.ShardFiller(parts, rows)  # one trained index, copied: same centroids
     with atomic.replace_folder(folder) as staging:
         writer = None
         with tqdm(total=rows, desc="indexing", unit="vec", disable=not config.progress) as bar:
@@ -186,7 +186,7 @@ def index_store(store: EmbeddingStore, folder: str | Path, config: BuildConfig) 
                 bar.update(len(vectors))
         writer.close()
         parts = [gpu.to_cpu(part) for part in parts]
-        index = parts[0] if len(parts) == 1 else shards.combine(parts)
+        index = parts[0] if len(parts) == 1 else faiss_ops.combine(parts)
         manifest = Manifest(
             model=store.info.model,
             model_fingerprint=store.info.model_fingerprint,

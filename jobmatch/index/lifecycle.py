@@ -20,7 +20,7 @@ import polars as pl
 
 from jobmatch import schema
 from jobmatch.errors import IndexStoreError
-from jobmatch.index import atomic, shards
+from jobmatch.index import atomic, faiss_ops
 from jobmatch.index.store import LoadedIndex, load_index, save_index
 from jobmatch.io.batches import iter_chunks
 
@@ -144,54 +144,21 @@ def rewrite(
 
     keep = ~loaded.metadata[schema.CANDIDATE_ID].is_in(list(dropped)).to_numpy()
     kept_rows = np.flatnonzero(keep).astype(np.int64)
-    kept_vectors = reconstruct(loaded.index, kept_rows)
+    kept_vectors = faiss_ops.reconstruct(loaded.index, kept_rows)
     metadata = loaded.metadata.filter(pl.Series(keep))
     if additions is not None and vectors is not None:
         metadata = pl.concat([metadata, additions], how="diagonal_relaxed")
-    parts = shards.members(loaded.index) or [loaded.index]
-    empties = [_empty_copy(part) for part in parts]
-    filler = shards.ShardFiller(empties, metadata.height)  # a sharded index stays sharded
+    parts = faiss_ops.members(loaded.index) or [loaded.index]
+    empties = [faiss_ops.empty_copy(part) for part in parts]
+    filler = faiss_ops.ShardFiller(empties, metadata.height)  # a sharded index stays sharded
     if len(kept_vectors):
         filler.add(kept_vectors)
     if additions is not None and vectors is not None:
         filler.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    fresh = shards.combine(empties) if len(empties) > 1 else empties[0]
+    fresh = faiss_ops.combine(empties) if len(empties) > 1 else empties[0]
     if fresh.ntotal != metadata.height:
         raise IndexStoreError(f"{loaded.path}: rewrite lost alignment of index and metadata")
     return fresh, metadata
-
-
-def _empty_copy(index: Any) -> Any:
-    """An empty copy of a trained index (IVF without its direct map)."""
-    import faiss
-
-    fresh = faiss.clone_index(index)
-    fresh.reset()
-    ivf = faiss.try_extract_index_ivf(fresh)
-    if ivf is not None:
-        ivf.set_direct_map_type(faiss.DirectMap.NoMap)
-    return fresh
-
-
-def reconstruct(index: Any, rows: np.ndarray) -> np.ndarray:
-    """Stored vectors of `rows` (exact for Flat/HNSW/IVF-Flat, decoded for PQ)."""
-    import faiss
-
-    if len(rows) == 0:
-        return np.zeros((0, index.d), dtype=np.float32)
-    parts = shards.members(index)
-    if parts is not None:
-        return shards.reconstruct(parts, np.asarray(rows, dtype=np.int64), reconstruct)
-    ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None:
-        ivf.make_direct_map()
-    try:
-        return np.ascontiguousarray(index.reconstruct_batch(rows), dtype=np.float32)
-    except RuntimeError as exc:
-        raise IndexStoreError(
-            f"this index type cannot return its vectors ({type(index).__name__}); rebuild it "
-            "from an embedding store instead of updating it in place"
-        ) from exc
 
 
 def _hashes(metadata: pl.DataFrame) -> pl.Series:

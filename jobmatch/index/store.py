@@ -1,6 +1,6 @@
 """Build, save and load an index folder: index.faiss + metadata.parquet + manifest.json.
 
-Row i of metadata.parquet describes FAISS id i. A sharded index (see `shards.py`) has
+Row i of metadata.parquet describes FAISS id i. A sharded index (see `faiss_ops.py`) has
 shard-00000.faiss .. instead of index.faiss, listed in the manifest. Saving is atomic
 (see `atomic.py`); loading checks the format version, row counts, dimension and, when
 given, the model.
@@ -17,7 +17,7 @@ import polars as pl
 import jobmatch
 from jobmatch import schema
 from jobmatch.errors import IndexStoreError
-from jobmatch.index import atomic, shards
+from jobmatch.index import atomic, faiss_ops
 from jobmatch.index.manifest import (
     MANIFEST_FILE,
     METADATA_FILE,
@@ -72,7 +72,7 @@ def finish_folder(staging: Path, index: faiss.Index, manifest: Manifest) -> None
     manifest.rows = int(index.ntotal)
     manifest.jobmatch_version = jobmatch.__version__
     manifest.faiss_version = faiss.__version__
-    parts = shards.members(index) or [index]
+    parts = faiss_ops.members(index) or [index]
     manifest.shards = len(parts)
     for part, name in zip(parts, manifest.index_files(), strict=True):
         faiss.write_index(part, str(staging / name))
@@ -99,7 +99,7 @@ def load_index(folder: str | Path, *, fingerprint: str | None = None) -> LoadedI
             parts.append(faiss.read_index(str(folder / name)))
         except RuntimeError as exc:
             raise IndexStoreError(f"{folder}: unreadable {name}") from exc
-    index = parts[0] if manifest.shards == 1 else shards.combine(parts)
+    index = parts[0] if manifest.shards == 1 else faiss_ops.combine(parts)
     metadata = pl.read_parquet(folder / METADATA_FILE)
     problems = _consistency_problems(index, metadata, manifest)
     if problems:
