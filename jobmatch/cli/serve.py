@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from jobmatch.cli_options import UserError, model_option
+from jobmatch.cli.options import UserError, model_option
 
 SERVE_EXTRA_HINT = 'pip install "jobmatch[serve]"'
 

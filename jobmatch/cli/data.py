@@ -1,0 +1,236 @@
+"""`jobmatch synth`, `label` and `import`: making and bringing in the tables."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from jobmatch.cli.options import (
+    INPUT_FILE,
+    TABLE_TYPES,
+    progress_option,
+)
+from jobmatch.cli.options import show_progress as _show_progress
+from jobmatch.cli.options import status as _status
+
+# --------------------------------------------------------------------------- synth
+
+
+@click.command()
+@click.option(
+    "--candidates",
+    "n_candidates",
+    type=click.IntRange(min=1),
+    default=2000,
+    show_default=True,
+    help="Number of candidates.",
+)
+@click.option(
+    "--jobs",
+    "n_jobs",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Number of jobs.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for candidates.parquet and jobs.parquet.",
+)
+@progress_option()
+def synth(n_candidates: int, n_jobs: int, seed: int, out_dir: str, progress: bool | None) -> None:
+    """Write a seeded synthetic corpus of candidates and jobs.
+
+    \b
+    Example:
+      jobmatch synth --candidates 100000 --jobs 1000 --seed 7 --out data/
+    """
+    from jobmatch.synth import write_corpus
+
+    started = time.perf_counter()
+    paths = write_corpus(
+        out_dir,
+        n_candidates=n_candidates,
+        n_jobs=n_jobs,
+        seed=seed,
+        progress=_show_progress(progress),
+    )
+    _status(
+        f"wrote {n_candidates} candidates to {paths['candidates']} and {n_jobs} jobs to "
+        f"{paths['jobs']} in {time.perf_counter() - started:.1f}s"
+    )
+
+
+# --------------------------------------------------------------------------- label
+
+
+@click.command()
+@click.option("--jobs", "jobs_path", type=INPUT_FILE, required=True, help="Jobs table.")
+@click.option(
+    "--candidates", "candidates_path", type=INPUT_FILE, required=True, help="Candidates table."
+)
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Rules TOML (default: the one shipped with jobmatch).",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=TABLE_TYPES,
+    required=True,
+    help="qrels output (.parquet, .csv or .jsonl; '-' for JSONL on stdout).",
+)
+@click.option(
+    "--block-size",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Jobs graded at once; memory is about block-size x candidates x 16 bytes.",
+)
+def label(
+    jobs_path: str, candidates_path: str, rules_path: str | None, out_path: str, block_size: int
+) -> None:
+    """Grade every (job, candidate) pair with the matching rules; write relevance > 0 rows.
+
+    \b
+    Example:
+      jobmatch label --jobs data/jobs.parquet --candidates data/candidates.parquet \\
+          --out data/qrels.parquet
+    """
+    from jobmatch import io, rules, schema
+
+    rule_set = rules.load_rules(rules_path)
+    jobs = io.read_table(jobs_path, "jobs", columns=(*rules.RULE_FIELDS, schema.REMOTE))
+    candidates = io.read_table(candidates_path, "candidates", columns=rules.RULE_FIELDS)
+    rules.require_rule_fields(jobs, path=jobs_path)
+    rules.require_rule_fields(candidates, path=candidates_path)
+    per_job: list[int] = []
+
+    def counted(frames):
+        for frame in frames:
+            per_job.extend(frame.group_by(schema.JOB_ID).len()["len"].to_list())
+            yield frame
+
+    started = time.perf_counter()
+    blocks = rules.iter_labels(jobs, candidates, rule_set, block_size=block_size)
+    rows = io.write_frames(counted(blocks), out_path)
+    median = sorted(per_job)[len(per_job) // 2] if per_job else 0
+    _status(
+        f"wrote {rows} relevant pairs for {len(per_job)} of {jobs.height} jobs (median {median} "
+        f"per job) to {out_path} in {time.perf_counter() - started:.1f}s"
+    )
+
+
+# --------------------------------------------------------------------------- import
+
+
+@click.group("import")
+def import_group() -> None:
+    """Turn foreign training data into jobs, candidates, qrels and preference tables.
+
+    Texts there have no ids, so each gets a stable content-hash id: j (jobs) or c (candidates)
+    + the first 16 hex digits of its SHA-256. Re-imports give the same ids, and a text shared
+    by several files is one row. Nothing is written unless every input line is valid.
+
+    \b
+    Examples:
+      jobmatch import rankpo --train train.jsonl --preferences prefs.jsonl --out data/rankpo/
+      jobmatch import pairs --pairs matches.csv --out data/pairs/
+    """
+
+
+@import_group.command("rankpo")
+@click.option(
+    "--train",
+    "train_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='RankPO training JSONL: {"query", "positives": [...], "negatives": [...]}.',
+)
+@click.option(
+    "--preferences",
+    "preferences_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='RankPO preference JSONL: {"query", "passage1", "passage2", "preferred": "A"|"B"}; '
+    'without "preferred", read from "response" ("Preferred: B\\nConfidence score: 65").',
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for jobs, candidates, qrels and preferences .parquet.",
+)
+def import_rankpo(train_path: str | None, preferences_path: str | None, out_dir: str) -> None:
+    """Import RankPO training and/or preference JSONL; give at least one.
+
+    Positives become qrels of relevance 1 (negatives only become candidates: missing pairs
+    are relevance 0). Preferences keep (job_id, chosen, rejected, confidence 0..1); "A" means
+    passage1 is chosen. qrels.parquet needs --train, preferences.parquet --preferences.
+
+    \b
+    Example:
+      jobmatch import rankpo --train rankpo/train.jsonl \\
+          --preferences rankpo/preferences.jsonl --out data/rankpo/
+    """
+    from jobmatch.io import importers
+
+    if train_path is None and preferences_path is None:
+        raise click.UsageError("give --train, --preferences or both")
+    tables = importers.import_rankpo(train_path, preferences_path)
+    tables.write(out_dir)
+    _status(f"imported {_row_counts(tables.counts())} into {out_dir}")
+
+
+@import_group.command("pairs")
+@click.option(
+    "--pairs",
+    "pairs_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Table of (resume, jd, label in 0..1): .csv, .parquet or .jsonl.",
+)
+@click.option("--resume-col", default="resume", show_default=True, help="Resume text column.")
+@click.option("--jd-col", default="jd", show_default=True, help="Job description column.")
+@click.option("--label-col", default="label", show_default=True, help="Match label column.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for jobs, candidates, pairs and qrels .parquet.",
+)
+def import_pairs(
+    pairs_path: str, resume_col: str, jd_col: str, label_col: str, out_dir: str
+) -> None:
+    """Import a resume/JD pair table with match labels in [0, 1].
+
+    pairs.parquet keeps every row as (job_id, candidate_id, label). qrels.parquet grades
+    each pair as relevance = label x 3 rounded half up (0.5 -> 2, 1.0 -> 3); pairs that
+    round to 0 (label < 1/6) are left out, since missing pairs are relevance 0.
+
+    \b
+    Example:
+      jobmatch import pairs --pairs matches.csv --resume-col resume_text \\
+          --jd-col job_text --out data/pairs/
+    """
+    from jobmatch.io import importers
+
+    tables = importers.import_pairs(
+        pairs_path, resume_col=resume_col, jd_col=jd_col, label_col=label_col
+    )
+    tables.write(out_dir)
+    _status(f"imported {_row_counts(tables.counts())} into {out_dir}")
+
+
+def _row_counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{rows} {name}" for name, rows in counts.items())

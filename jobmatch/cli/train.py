@@ -1,0 +1,279 @@
+"""`jobmatch train contrastive|pairs`: stage-1 training, and helpers every train command uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from jobmatch.cli.options import (
+    INPUT_FILE,
+    model_option,
+    progress_option,
+)
+from jobmatch.cli.options import show_progress as _show_progress
+from jobmatch.cli.options import status as _status
+
+
+def read_labelled(jobs_path: str, candidates_path: str, qrels_path: str):
+    from jobmatch import io
+
+    return (
+        io.read_table(jobs_path, "jobs"),
+        io.read_table(candidates_path, "candidates"),
+        io.read_table(qrels_path, "qrels"),
+    )
+
+
+def split_jobs(jobs, held_out: int, seed: int):
+    """`data.split_jobs`, with too many held-out jobs reported as a bad --held-out."""
+    from jobmatch.training import data
+
+    try:
+        return data.split_jobs(jobs, held_out=held_out, seed=seed)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--held-out") from exc
+
+
+def report_training(result, metric_name: str) -> None:
+    best = "" if result.best_metric is None else f" {result.best_metric:.4f}"
+    _status(
+        f"saved {result.out} after {result.steps} steps in {result.seconds:.0f}s "
+        f"({result.examples_per_second:.1f} examples/s); {metric_name}{best}"
+    )
+    (Path(result.out) / "training_history.json").write_text(
+        json.dumps(result.history, indent=2) + "\n", "utf-8"
+    )
+
+
+@click.group()
+def train() -> None:
+    """Fine-tune the bi-encoder (stage 1 contrastive, pair regression)."""
+
+
+@train.command("contrastive")
+@click.option("--jobs", "jobs_path", type=INPUT_FILE, default=None)
+@click.option("--candidates", "candidates_path", type=INPUT_FILE, default=None)
+@click.option("--qrels", "qrels_path", type=INPUT_FILE, default=None)
+@click.option(
+    "--train",
+    "train_path",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Training JSONL (RankPO format) instead of random negatives from --qrels.",
+)
+@click.option(
+    "--held-out",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Jobs kept out of training for the nDCG@20 evaluator (needs --jobs/--qrels).",
+)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@model_option("Starting model.")
+@click.option(
+    "--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True
+)
+@click.option("--batch-size", type=click.IntRange(min=2), default=32, show_default=True)
+@click.option("--lr", type=float, default=2e-5, show_default=True)
+@click.option(
+    "--temperature",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.02,
+    show_default=True,
+    help="InfoNCE temperature; loss scale = 1/temperature.",
+)
+@click.option(
+    "--negatives",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Hard negatives per example, besides in-batch negatives.",
+)
+@click.option("--max-seq-length", type=click.IntRange(min=8), default=128, show_default=True)
+@click.option(
+    "--cached", is_flag=True, help="GradCache loss: large batches in small memory (CachedMNRL)."
+)
+@click.option("--mini-batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option(
+    "--eval-steps",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Evaluate/save every N steps (default: every epoch).",
+)
+@click.option("--resume", is_flag=True, help="Continue from the last checkpoint in --out.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@progress_option()
+def train_contrastive_command(
+    jobs_path,
+    candidates_path,
+    qrels_path,
+    train_path,
+    held_out,
+    out_dir,
+    model,
+    epochs,
+    batch_size,
+    lr,
+    temperature,
+    negatives,
+    max_seq_length,
+    cached,
+    mini_batch_size,
+    eval_steps,
+    resume,
+    seed,
+    progress,
+) -> None:
+    """Stage 1: InfoNCE with in-batch and hard negatives on rule-derived pairs.
+
+    From --jobs/--candidates/--qrels it holds out --held-out jobs for evaluation and draws
+    random negatives for the rest; with --train it reads RankPO JSONL (e.g. from
+    mine-negatives) and, if --jobs/--candidates/--qrels are also given, evaluates on the
+    held-out jobs. The best checkpoint by held-out nDCG@20 is saved to --out, which loads
+    with SentenceTransformer(OUT) and --model OUT everywhere. Multi-GPU: prefix the command
+    with `torchrun --nproc_per_node N -m jobmatch.cli`.
+
+    \b
+    Examples:
+      jobmatch train contrastive --jobs data/jobs.parquet --candidates data/candidates.parquet \\
+          --qrels data/qrels.parquet --out models/stage1-random
+      jobmatch train contrastive --train data/mined.jsonl --jobs data/jobs.parquet \\
+          --candidates data/candidates.parquet --qrels data/qrels.parquet \\
+          --model models/stage1-random --out models/stage1-mined
+    """
+    from jobmatch.training import data
+    from jobmatch.training.contrastive import ContrastiveConfig, train_contrastive
+    from jobmatch.training.evaluator import RankingEvaluator
+
+    labelled = all((jobs_path, candidates_path, qrels_path))
+    if not train_path and not labelled:
+        raise click.UsageError("give --jobs, --candidates and --qrels, or --train")
+    evaluator = None
+    if labelled:
+        jobs, candidates, qrels = read_labelled(jobs_path, candidates_path, qrels_path)
+        train_jobs, held = split_jobs(jobs, held_out, seed)
+        if held.height:
+            evaluator = RankingEvaluator(held, candidates, qrels, seed=seed)
+    if train_path:
+        rows = data.read_training_jsonl(train_path)
+        if evaluator is not None:
+            held_texts = set(held["text"].to_list())
+            rows = [row for row in rows if row["query"] not in held_texts]
+    else:
+        id_rows = data.random_negatives(
+            train_jobs, candidates, qrels, num=max(negatives, 1), seed=seed
+        )
+        rows = data.rows_with_texts(id_rows, jobs, candidates)
+    examples = data.contrastive_examples(rows, negatives=negatives, seed=seed)
+    config = ContrastiveConfig(
+        out=Path(out_dir),
+        model=model,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        temperature=temperature,
+        negatives=negatives,
+        max_seq_length=max_seq_length,
+        cached=cached,
+        mini_batch_size=mini_batch_size,
+        eval_steps=eval_steps,
+        resume=resume,
+        seed=seed,
+        progress=_show_progress(progress),
+    )
+    _status(
+        f"training on {len(examples['anchor'])} examples from {len(rows)} jobs"
+        + (f", evaluating on {held.height} held-out jobs" if evaluator else "")
+    )
+    result = train_contrastive(config, examples, evaluator)
+    report_training(result, "held-out nDCG@20")
+
+
+@train.command("pairs")
+@click.option(
+    "--pairs",
+    "pairs_path",
+    type=INPUT_FILE,
+    required=True,
+    help="Table of resume, jd, label in [0, 1] (CSV, Parquet or JSONL).",
+)
+@click.option("--resume-col", default="resume", show_default=True)
+@click.option("--jd-col", default="jd", show_default=True)
+@click.option("--label-col", default="label", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@model_option("Starting model.")
+@click.option(
+    "--epochs",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Upper bound; early stopping usually ends sooner.",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--lr", type=float, default=2e-5, show_default=True)
+@click.option(
+    "--validation-share",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.1,
+    show_default=True,
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Evaluations without a better validation loss before stopping.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@progress_option()
+def train_pairs_command(
+    pairs_path,
+    resume_col,
+    jd_col,
+    label_col,
+    out_dir,
+    model,
+    epochs,
+    batch_size,
+    lr,
+    validation_share,
+    patience,
+    seed,
+    progress,
+) -> None:
+    """Pair regression (the Korean matcher's recipe): MSE of (cos+1)/2 against the label.
+
+    \b
+    Example:
+      jobmatch train pairs --pairs pairs.csv --out models/pairs
+    """
+    import polars as pl
+
+    from jobmatch.io.importers import import_pairs
+    from jobmatch.training.pairs import JD, LABEL, RESUME, PairsConfig, train_pairs
+
+    tables = import_pairs(pairs_path, resume_col=resume_col, jd_col=jd_col, label_col=label_col)
+    resume_text = dict(tables.candidates.select("candidate_id", "text").iter_rows())
+    jd_text = dict(tables.jobs.select("job_id", "text").iter_rows())
+    pairs = pl.DataFrame(
+        {
+            RESUME: [resume_text[c] for c in tables.pairs["candidate_id"]],
+            JD: [jd_text[j] for j in tables.pairs["job_id"]],
+            LABEL: tables.pairs["label"].cast(pl.Float32),
+        }
+    )
+    config = PairsConfig(
+        out=Path(out_dir),
+        model=model,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        validation_share=validation_share,
+        patience=patience,
+        seed=seed,
+        progress=_show_progress(progress),
+    )
+    result = train_pairs(config, pairs)
+    report_training(result, "best validation loss")
