@@ -17,7 +17,6 @@ from jobmatch.metrics import PAPER_POOL_SIZE, MetricsReport, Qrels, Run, evaluat
 from jobmatch.search import retrieve
 
 Baseline = Literal["bm25"]
-BASELINES: tuple[Baseline, ...] = ("bm25",)
 
 
 def qrels_mapping(qrels: pl.DataFrame) -> Qrels:

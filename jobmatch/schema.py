@@ -96,8 +96,6 @@ QRELS = TableSpec(
 
 SPECS: dict[str, TableSpec] = {spec.kind: spec for spec in (CANDIDATES, JOBS, QRELS)}
 
-QRELS_SCHEMA = pa.schema([(name, dtype) for name, dtype in QRELS.required.items()])
-
 # Value ranges checked after type conversion: column -> (min, max).
 VALUE_RANGES: dict[str, tuple[float, float]] = {
     SENIORITY: (MIN_SENIORITY, MAX_SENIORITY),
@@ -114,14 +112,6 @@ def country_of(location: str | None) -> str | None:
     if not location or location == REMOTE_LOCATION:
         return None
     return location.rsplit(",", 1)[-1].strip() if "," in location else location.strip()
-
-
-def id_column_of(kind: TableKind) -> str:
-    """Name of the id column of a table kind."""
-    column = SPECS[kind].id_column
-    if column is None:
-        raise ValueError(f"table kind {kind!r} has no id column")
-    return column
 
 
 # preferences: for a job, a chosen and a rejected candidate (ids), with an optional confidence

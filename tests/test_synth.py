@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from jobmatch import schema, synth
-from jobmatch.synth_vocab import (
+from jobmatch.synth.vocab import (
     AREAS,
     FAMILIES,
     IMPACT_PHRASES,
@@ -152,7 +152,7 @@ def test_jobs_and_candidates_use_separate_random_streams() -> None:
 
 
 def test_streaming_matches_one_call_however_it_is_cut(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(synth, "BLOCK_ROWS", 64)
+    monkeypatch.setattr(synth.fields, "BLOCK_ROWS", 64)
     batches = list(synth.iter_candidate_batches(200, seed=9))
     assert [batch.num_rows for batch in batches] == [64, 64, 64, 8]
     assert all(batch.schema.equals(synth.CANDIDATE_SCHEMA) for batch in batches)
@@ -165,7 +165,7 @@ def test_streaming_matches_one_call_however_it_is_cut(monkeypatch: pytest.Monkey
 
 
 def test_batches_are_consumed_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(synth, "BLOCK_ROWS", 50)
+    monkeypatch.setattr(synth.fields, "BLOCK_ROWS", 50)
     stream = synth.iter_candidate_batches(10**9, seed=0)
     first, second = next(stream), next(stream)
     assert first.num_rows == second.num_rows == 50

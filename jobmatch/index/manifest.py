@@ -16,7 +16,6 @@ FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 INDEX_FILE = "index.faiss"
 METADATA_FILE = "metadata.parquet"
-DATA_FILES = (INDEX_FILE, METADATA_FILE)
 
 
 def shard_file(index: int) -> str:

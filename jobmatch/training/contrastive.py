@@ -46,8 +46,6 @@ class ContrastiveConfig:
     warmup_ratio: float = 0.1
     eval_steps: int | None = None
     """Evaluate and save every N steps (default: once per epoch)."""
-    eval_k: int = 20
-    eval_pool: int = 2000
     resume: bool = False
     """Continue from the last checkpoint in `out`."""
     seed: int = 0
