@@ -243,39 +243,30 @@ def train_point(
     retention: dict[str, list],
     out: Path,
     *,
+    mode: str,
     lr: float,
     weight: float,
     beta: float,
     batch_size: int,
     epochs: float,
     seed: int,
-    label_smoothing: float = 0.0,
-    loss_type: str = "sigmoid",
-    margin_weight: float = 0.0,
-    train_layers: int = 0,
-    retention_loss: str = "contrastive",
-    linear_head: bool = False,
 ) -> dict[str, Any]:
-    from jobmatch.training.rankpo import RankPOConfig, preference_texts, train_rankpo
+    from jobmatch.training.rankpo import preference_texts, train_rankpo
+    from jobmatch.training.stage2_config import CONFIGS
 
+    config = CONFIGS[mode](
+        out=out,
+        model=run["stage1"],
+        batch_size=batch_size,
+        epochs=epochs,
+        lr=lr,
+        beta=beta,
+        retention_weight=weight,
+        seed=seed,
+        progress=False,
+    )
     result = train_rankpo(
-        RankPOConfig(
-            out=out,
-            model=run["stage1"],
-            batch_size=batch_size,
-            epochs=epochs,
-            lr=lr,
-            beta=beta,
-            label_smoothing=label_smoothing,
-            loss_type=loss_type,
-            margin_weight=margin_weight,
-            train_layers=train_layers,
-            retention_weight=weight,
-            retention_loss=retention_loss,
-            linear_head=linear_head,
-            seed=seed,
-            progress=False,
-        ),
+        config,
         preference_texts(run["train_prefs"], run["jobs"], run["candidates"]),
         retention=retention if weight > 0 else None,
     )
@@ -508,43 +499,13 @@ def _floats(text: str) -> list[float]:
     "same number of pairs over more jobs.",
 )
 @click.option(
-    "--label-smoothing",
-    type=float,
-    default=0.0,
+    "--mode",
+    type=click.Choice(["full", "head"]),
+    default="full",
     show_default=True,
-    help="Conservative-DPO epsilon: the share of judge labels assumed flipped (the synthetic "
-    "judge flips 0.1).",
-)
-@click.option(
-    "--loss", "loss_type", type=click.Choice(["sigmoid", "hinge"]), default="sigmoid",
-    show_default=True,
-)  # fmt: skip
-@click.option(
-    "--margin-weight",
-    type=float,
-    default=0.0,
-    show_default=True,
-    help="Weight of MarginMSE batches on 0.02 x logit(judge confidence); 0 = off.",
-)
-@click.option(
-    "--train-layers",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Train only the top N transformer layers; 0 = all.",
-)
-@click.option(
-    "--retention-loss",
-    type=click.Choice(["contrastive", "preference"]),
-    default="contrastive",
-    show_default=True,
-    help="Retention rows through MNRL (contrastive) or the RankPO loss, positive over "
-    "negative (preference).",
-)
-@click.option(
-    "--linear-head",
-    is_flag=True,
-    help="Train only a linear head on cached stage-1 embeddings (give a larger --lrs).",
+    help="Full fine-tune, or a linear head on cached stage-1 embeddings (give a larger --lrs). "
+    "Points in the results with label smoothing, the hinge loss, margin batches, top-layer "
+    "training or the other retention loss per mode were run with options since removed.",
 )
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--retention-negatives", type=int, default=1, show_default=True)
@@ -577,12 +538,7 @@ def main(
     epochs: float,
     more_jobs: int,
     pairs_per_job: int,
-    label_smoothing: float,
-    loss_type: str,
-    margin_weight: float,
-    train_layers: int,
-    retention_loss: str,
-    linear_head: bool,
+    mode: str,
     batch_size: int,
     retention_negatives: int,
     retention_from: str,
@@ -667,6 +623,7 @@ def main(
     train_seed = seed if train_seed is None else train_seed
     from jobmatch.training import data
     from jobmatch.training.rankpo import retention_examples, retention_from_training_rows
+    from jobmatch.training.stage2_config import CONFIGS
 
     if retention_from == "mined":
         retention = retention_from_training_rows(
@@ -694,12 +651,8 @@ def main(
                     "retention_from": retention_from if weight > 0 else "none",
                     "more_jobs": more_jobs,
                     "pairs_per_job": pairs_per_job,
-                    "label_smoothing": label_smoothing,
-                    "loss": loss_type,
-                    "margin_weight": margin_weight,
-                    "train_layers": train_layers,
-                    "retention_loss": retention_loss if weight > 0 else "none",
-                    "linear_head": linear_head,
+                    "retention_loss": CONFIGS[mode].retention_loss if weight > 0 else "none",
+                    "linear_head": mode == "head",
                     "train_seed": train_seed,
                     "train_jobs": run["train_prefs_jobs"],
                 }
@@ -716,13 +669,8 @@ def main(
                         beta=beta,
                         batch_size=batch_size,
                         epochs=epochs,
+                        mode=mode,
                         seed=train_seed,
-                        label_smoothing=label_smoothing,
-                        loss_type=loss_type,
-                        margin_weight=margin_weight,
-                        train_layers=train_layers,
-                        retention_loss=retention_loss,
-                        linear_head=linear_head,
                     )
                 )
                 started = time.perf_counter()

@@ -57,7 +57,7 @@ class TwoStageConfig:
     stage2_epochs: float = 1.0
     retention_weight: float = 1.0
     head: bool = True
-    """Also train the linear-head variant (`rankpo-head`, with `HEAD_DEFAULTS`): cheap, and
+    """Also train the linear-head variant (`rankpo-head`, with `HeadConfig` defaults): cheap, and
     the best with tens of thousands of judged pairs (README, Stage 2 findings)."""
     min_confidence: float = 0.0
     """Train stage 2 only on judge pairs at least this sure (0.55 drops the judge's ties)."""
@@ -188,7 +188,6 @@ def main(config: TwoStageConfig) -> dict:
             jobs,
             candidates,
             qrels,
-            train_jobs,
             held,
             encoder,
             loaded,
@@ -223,7 +222,6 @@ def run_stage2(
     jobs,
     candidates,
     qrels,
-    train_jobs,
     held,
     encoder,
     loaded,
@@ -238,19 +236,12 @@ def run_stage2(
     from jobmatch import io
     from jobmatch.evaluation import preference_alignment
     from jobmatch.index.faiss_ops import reconstruct
-    from jobmatch.training.evaluator import RankingEvaluator
-    from jobmatch.training.head import HEAD_DEFAULTS
     from jobmatch.training.judges import preferences_table
     from jobmatch.training.judges.sampling import draw_pairs
     from jobmatch.training.judges.synthetic import SyntheticJudge
-    from jobmatch.training.rankpo import (
-        AlignmentEvaluator,
-        RankPOConfig,
-        preference_texts,
-        retention_examples,
-        split_preferences,
-        train_rankpo,
-    )
+    from jobmatch.training.rankpo import train_rankpo
+    from jobmatch.training.stage2 import prepare_stage2
+    from jobmatch.training.stage2_config import FullConfig, HeadConfig
 
     vectors = reconstruct(loaded.index, np.arange(loaded.rows))
     pairs = draw_pairs(
@@ -266,41 +257,35 @@ def run_stage2(
     )
     preferences = preferences_table(pairs, judgements)
     io.write_table(preferences, out / "preferences.parquet")
-    train_prefs, held_prefs = split_preferences(
-        preferences, held, min_confidence=config.min_confidence
+    data = prepare_stage2(
+        jobs,
+        candidates,
+        preferences,
+        held,
+        qrels=qrels,
+        min_confidence=config.min_confidence,
+        seed=config.seed,
     )
     lap("judge")
 
     def alignment_of(enc, index):
-        return preference_alignment(index, enc, held, held_prefs)[0]
+        return preference_alignment(index, enc, held, data.held_pairs)[0]
 
     metrics = {"stage1-alignment": alignment_of(encoder, loaded)}
     training = {}
-    texts = preference_texts(held_prefs, jobs, candidates)
-    evaluators = [
-        AlignmentEvaluator(texts["query"], texts["chosen"], texts["rejected"]),
-        RankingEvaluator(held, candidates, qrels, seed=config.seed),
-    ]
-    retention = retention_examples(train_jobs, jobs, candidates, qrels, seed=config.seed)
     full = {"epochs": config.stage2_epochs, "lr": config.stage2_lr, "batch_size": config.batch_size}
+    common = {"model": stage1_model, "seed": config.seed, "progress": config.progress}
     variants = {
-        "rankpo": {**full, "retention_weight": 0.0},
-        "rankpo-retention": {**full, "retention_weight": config.retention_weight},
+        "rankpo": FullConfig(out=out / "rankpo", **common, **full, retention_weight=0.0),
+        "rankpo-retention": FullConfig(
+            out=out / "rankpo-retention", **common, **full, retention_weight=config.retention_weight
+        ),
     }
     if config.head:
-        variants["rankpo-head"] = {**HEAD_DEFAULTS, "linear_head": True}
-    for name, settings in variants.items():
+        variants["rankpo-head"] = HeadConfig(out=out / "rankpo-head", **common)
+    for name, stage2 in variants.items():
         result = train_rankpo(
-            RankPOConfig(
-                out=out / name,
-                model=stage1_model,
-                seed=config.seed,
-                progress=config.progress,
-                **settings,
-            ),
-            preference_texts(train_prefs, jobs, candidates),
-            retention=retention if settings["retention_weight"] > 0 else None,
-            evaluators=evaluators,
+            stage2, data.preferences, retention=data.retention, evaluators=data.evaluators
         )
         lap(f"train {name}")
         training[name] = {

@@ -152,25 +152,12 @@ def test_rankpo_sweep_benchmark_runs_on_a_pipeline_run(
     assert timing["precomputed"]["steps_per_s"] > 0 and timing["online"]["steps_per_s"] > 0
     assert len(json.loads(out.read_text())["points"]) == 2  # earlier points kept
 
-    args = [*common, "--lrs", "1e-4", "--weights", "0", "--train-layers", "1"]
+    args = [*common, "--lrs", "1e-2", "--weights", "1", "--mode", "head"]
     result = CliRunner().invoke(rankpo_sweep.main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    points = json.loads(out.read_text())["points"]  # a new point, not the weight-0 one again
-    assert [p.get("train_layers", 0) for p in points] == [0, 0, 1]
-
-    args = [*common, "--lrs", "1e-4", "--weights", "1", "--retention-loss", "preference"]
-    result = CliRunner().invoke(rankpo_sweep.main, args, catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    points = json.loads(out.read_text())["points"]  # not the contrastive weight-1 point again
-    assert [p.get("retention_loss") for p in points] == [
-        "none", "contrastive", "none", "preference"
-    ]  # fmt: skip
-
-    args = [*args, "--linear-head", "--lrs", "1e-2"]
-    result = CliRunner().invoke(rankpo_sweep.main, args, catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    points = json.loads(out.read_text())["points"]
-    assert [p.get("linear_head", False) for p in points] == [False] * 4 + [True]
+    points = json.loads(out.read_text())["points"]  # a new point, not the full weight-1 one
+    assert [p.get("linear_head", False) for p in points] == [False, False, True]
+    assert [p.get("retention_loss") for p in points] == ["none", "contrastive", "preference"]
     assert points[-1]["lr"] == 1e-2 and points[-1]["steps"] > 0
 
 

@@ -157,7 +157,7 @@ def test_min_confidence_that_leaves_nothing_is_a_usage_error(corpus, tmp_path: P
     args = _rankpo_args(corpus, ties, Path("unused-before-the-check"), tmp_path / "out")
     result = CliRunner().invoke(main, [*args, "--min-confidence", "0.55"])
     assert result.exit_code == 2
-    assert "no preference pairs left" in result.output and "--min-confidence 0.55" in result.output
+    assert "no preference pairs left" in result.output and "min confidence 0.55" in result.output
     assert not (tmp_path / "out").exists()
 
 
@@ -232,98 +232,19 @@ def test_retention_from_stage1_training_file(corpus, judged: Path, tiny_model_di
     assert str(empty) in result.output
 
 
-def test_judge_margins_are_scaled_logits_of_confidence() -> None:
-    import math
-
-    from jobmatch.training.rankpo import judge_margins
-
-    prefs = {
-        "query": ["q1", "q2", "q3"],
-        "chosen": ["c1", "c2", "c3"],
-        "rejected": ["r1", "r2", "r3"],
-        "confidence": [0.88, None, 1.0],
-    }
-    rows = judge_margins(prefs, scale=0.02, rows=4)
-    assert rows["query"] == ["q1", "q3", "q1", "q3"]  # the unrated row is left out, then cycled
-    assert rows["label"][0] == pytest.approx(0.02 * math.log(0.88 / 0.12))
-    assert rows["label"][1] == pytest.approx(0.02 * math.log(999.0), rel=1e-3)  # 1.0 is capped
-    with pytest.raises(ValueError, match="need judge confidences"):
-        judge_margins({**prefs, "confidence": [None] * 3}, scale=0.02, rows=3)
-
-
-def test_margin_batches_interleave_and_need_confidences(
-    corpus, judged: Path, tiny_model_dir: Path
-) -> None:
-    out = corpus["folder"] / "margins"
-    args = _rankpo_args(corpus, judged, tiny_model_dir, out)
-    result = CliRunner().invoke(main, [*args, "--margin-weight", "1"])
-    assert result.exit_code == 0, result.output
-    # 9 training jobs x 8 pairs = 9 preference batches of 8, each followed by a margin batch
-    assert "after 18 steps" in result.output
-
-    unrated = corpus["folder"] / "unrated.parquet"
-    pl.read_parquet(judged).drop("confidence").write_parquet(unrated)
-    args = _rankpo_args(corpus, unrated, tiny_model_dir, out)
-    result = CliRunner().invoke(main, [*args, "--margin-weight", "1"])
-    assert result.exit_code == 2 and "--margin-weight needs judge confidences" in result.output
-
-
-def test_judge_margin_loss_is_mse_in_logits(tiny_encoder) -> None:
-    import numpy as np
-    import torch
-
-    from jobmatch.training.rankpo import RankPOConfig, judge_margin_loss
-
-    model = tiny_encoder.model
-    texts = (["a senior ml engineer in Berlin", "a data scientist, remote"],
-             ["speech recognition researcher", "search engineer in Paris"],
-             ["frontend developer", "junior analyst in Lyon"])  # fmt: skip
-    labels = torch.tensor([0.05, -0.01])
-    loss = judge_margin_loss(model, weight=2.0, scale=0.02)
-    model.eval()
-    with torch.no_grad():
-        value = loss([model.tokenize(list(column)) for column in texts], labels).item()
-    query, chosen, rejected = (model.encode(list(c), convert_to_numpy=True) for c in texts)
-    margins = (query * chosen).sum(1) - (query * rejected).sum(1)
-    expected = 2.0 * np.mean((margins - labels.numpy()) ** 2) / 0.02**2
-    assert value == pytest.approx(expected, rel=1e-3)
-    with pytest.raises(ValueError, match="margin_scale"):
-        RankPOConfig(out=Path("x"), model="m", margin_scale=0.0)
-
-
-def test_train_layers_updates_only_the_top_blocks(
-    corpus, judged: Path, tiny_model_dir: Path
-) -> None:
-    from safetensors.torch import load_file
-
-    out = corpus["folder"] / "top-layer"
-    args = _rankpo_args(corpus, judged, tiny_model_dir, out)
-    result = CliRunner().invoke(main, [*args, "--train-layers", "1", "--lr", "1e-3"])
-    assert result.exit_code == 0, result.output
-    before = load_file(tiny_model_dir / "model.safetensors")
-    after = load_file(out / "model.safetensors")
-    changed = {name for name in before if not before[name].equal(after[name])}
-    # the tiny model has two blocks: only block 1 may move, and it must
-    assert changed and all(".layer.1." in name for name in changed), sorted(changed)
-
-    result = CliRunner().invoke(main, [*args, "--train-layers", "3"])
-    assert result.exit_code == 2
-    assert "the model has 2 layers; cannot train the top 3" in result.output
-
-
 def test_preference_retention_is_rankpo_with_the_rules_as_judge(tiny_encoder) -> None:
     import numpy as np
     import torch
 
-    from jobmatch.training.rankpo import RankPOConfig, retention_loss
+    from jobmatch.training.rankpo import retention_loss
+    from jobmatch.training.stage2_config import FullConfig, HeadConfig
 
     model = tiny_encoder.model
     texts = (["a senior ml engineer in Berlin", "a data scientist, remote"],
              ["ml engineer, Berlin, 8 years", "data scientist working remotely"],
              ["frontend developer", "junior analyst in Lyon"])  # fmt: skip
-    config = RankPOConfig(
-        out=Path("x"), model="m", retention_weight=3.0, retention_loss="preference", beta=2.0
-    )
+    config = HeadConfig(out=Path("x"), model="m", retention_weight=3.0, beta=2.0)
+    assert config.retention_loss == "preference"
     loss = retention_loss(model, config)
     model.eval()
     with torch.no_grad():
@@ -336,31 +257,31 @@ def test_preference_retention_is_rankpo_with_the_rules_as_judge(tiny_encoder) ->
     expected = 3.0 * np.mean(np.log1p(np.exp(-2.0 * gap / 0.1)))
     assert value == pytest.approx(expected, rel=1e-4)
 
-    contrastive = retention_loss(model, RankPOConfig(out=Path("x"), model="m"))
+    # the head's own retention loss on cached embeddings is the same objective
+    from jobmatch.training.head import _retention_loss
+
     with torch.no_grad():
-        infonce = contrastive([model.tokenize(list(column)) for column in texts], None).item()
-    assert infonce != pytest.approx(value / 3.0)  # a different objective on the same rows
-    with pytest.raises(ValueError, match="retention_loss must be one of"):
-        RankPOConfig(out=Path("x"), model="m", retention_loss="kl")
+        flat = [text for column in texts for text in column]
+        embeddings = model.encode(flat, convert_to_tensor=True, normalize_embeddings=True)
+        rows = torch.arange(len(flat)).reshape(len(texts), 2).T  # [anchor, positive, negative]
+        head_value = _retention_loss(torch.nn.Identity(), embeddings, rows, config).item()
+    assert 3.0 * head_value == pytest.approx(value, rel=1e-4)
+
+    full = FullConfig(out=Path("x"), model="m")
+    assert full.retention_loss == "contrastive"
+    with torch.no_grad():
+        infonce = retention_loss(model, full)([model.tokenize(list(c)) for c in texts], None)
+    assert infonce.item() != pytest.approx(value / 3.0)  # a different objective on the same rows
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        FullConfig(out=Path("x"), model="m", lr=0.0)
 
 
-def test_preference_retention_trains_from_the_command_line(
-    corpus, judged: Path, tiny_model_dir: Path
-) -> None:
-    from jobmatch.training.rankpo import RankPOConfig, train_rankpo
-
-    out = corpus["folder"] / "rule-preferences"
-    args = [*_rankpo_args(corpus, judged, tiny_model_dir, out), "--qrels", str(corpus["qrels"])]
-    result = CliRunner().invoke(main, [*args, "--retention-loss", "preference"])
-    assert result.exit_code == 0, result.output
-    # 9 training jobs x 8 pairs = 9 preference batches of 8, each followed by a retention batch
-    assert "after 18 steps" in result.output
-    # the model card lists each dataset's loss: retention is a RankPO loss too, not InfoNCE
-    card = (out / "README.md").read_text()
-    assert card.count('"loss_type": "sigmoid"') == 2, card
+def test_preference_retention_takes_one_negative_per_row(tiny_model_dir: Path) -> None:
+    from jobmatch.training.rankpo import train_rankpo
+    from jobmatch.training.stage2_config import HeadConfig
 
     two_negatives = {"anchor": ["q"], "positive": ["p"], "negative_1": ["n"], "negative_2": ["m"]}
-    config = RankPOConfig(out=out, model=str(tiny_model_dir), retention_loss="preference")
+    config = HeadConfig(out=Path("unused"), model=str(tiny_model_dir))
     prefs = {"query": ["q"], "chosen": ["c"], "rejected": ["r"]}
     with pytest.raises(ValueError, match="one positive and one negative"):
         train_rankpo(config, prefs, retention=two_negatives)
@@ -378,7 +299,7 @@ def test_linear_head_trains_on_frozen_stage1_embeddings(
 
     out = corpus["folder"] / "linear-head"
     args = [*_rankpo_args(corpus, judged, tiny_model_dir, out), "--qrels", str(corpus["qrels"])]
-    args += ["--linear-head", "--lr", "1e-2", "--epochs", "20", "--retention-loss", "preference"]
+    args += ["--mode", "head", "--lr", "1e-2", "--epochs", "20"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "heldout_alignment" in result.output and "heldout_ndcg@20" in result.output
@@ -407,13 +328,8 @@ def test_linear_head_trains_on_frozen_stage1_embeddings(
 
     assert agreement(after) > agreement(before) + 0.1
 
-    result = CliRunner().invoke(main, [*args, "--train-layers", "1"])
-    assert result.exit_code == 2 and "--linear-head trains alone" in result.output
 
-
-def test_linear_head_takes_the_head_defaults_for_options_not_given(
-    corpus, judged: Path, tiny_model_dir: Path
-) -> None:
+def test_each_mode_trains_with_its_own_defaults(corpus, judged: Path, tiny_model_dir: Path) -> None:
     base = _rankpo_args(corpus, judged, tiny_model_dir, corpus["folder"] / "head-defaults")
     at = base.index("--batch-size")
     base = [*base[:at], *base[at + 2 :]]
@@ -424,18 +340,23 @@ def test_linear_head_takes_the_head_defaults_for_options_not_given(
         assert result.exit_code == 0, result.output
         return next(line for line in result.output.splitlines() if line.startswith("RankPO on"))
 
-    head = trained_with("--linear-head")
+    head = trained_with("--mode", "head")
     assert head.endswith(
         "a linear head: lr 0.001, 5 epochs, batch 64, preference retention weight 2"
     )
-    given = trained_with("--linear-head", "--lr", "0.01", "--retention-loss", "contrastive")
-    assert given.endswith("lr 0.01, 5 epochs, batch 64, contrastive retention weight 2")
-    without_rules = trained_with("--linear-head", qrels=False)
+    given = trained_with("--mode", "head", "--lr", "0.01", "--retention-weight", "1")
+    assert given.endswith("lr 0.01, 5 epochs, batch 64, preference retention weight 1")
+    without_rules = trained_with("--mode", "head", qrels=False)
     assert without_rules.endswith("lr 0.001, 5 epochs, batch 64, no retention")
     full = trained_with("--epochs", "0.5")
     assert full.endswith(
         "the full model: lr 5e-05, 0.5 epochs, batch 16, contrastive retention weight 1"
     )
+    # the experiment options the sweep retired are gone from the command line
+    for retired in ("--linear-head", "--margin-weight", "--train-layers", "--label-smoothing",
+                    "--retention-loss", "--loss"):  # fmt: skip
+        result = CliRunner().invoke(main, [*base, retired, "1"])
+        assert result.exit_code == 2 and f"No such option '{retired}'" in result.output
 
 
 def test_linear_head_is_evaluated_every_epoch_on_the_model_it_saves(
@@ -443,12 +364,8 @@ def test_linear_head_is_evaluated_every_epoch_on_the_model_it_saves(
 ) -> None:
     from sentence_transformers import SentenceTransformer
 
-    from jobmatch.training.rankpo import (
-        AlignmentEvaluator,
-        RankPOConfig,
-        preference_texts,
-        train_rankpo,
-    )
+    from jobmatch.training.rankpo import AlignmentEvaluator, preference_texts, train_rankpo
+    from jobmatch.training.stage2_config import HeadConfig
 
     texts = preference_texts(
         pl.read_parquet(judged),
@@ -457,9 +374,9 @@ def test_linear_head_is_evaluated_every_epoch_on_the_model_it_saves(
     )
     evaluator = AlignmentEvaluator(texts["query"], texts["chosen"], texts["rejected"])
     out = corpus["folder"] / "head-evaluated"
-    config = RankPOConfig(
-        out=out, model=str(tiny_model_dir), linear_head=True, lr=1e-2, epochs=3,
-        batch_size=8, retention_weight=0.0, progress=False,
+    config = HeadConfig(
+        out=out, model=str(tiny_model_dir), lr=1e-2, epochs=3, batch_size=8,
+        retention_weight=0.0, progress=False,
     )  # fmt: skip
     result = train_rankpo(config, texts, evaluators=[evaluator])
     evaluated = [entry for entry in result.history if "eval_heldout_alignment" in entry]
@@ -482,29 +399,3 @@ def test_identity_head_keeps_stage1_embeddings(tiny_encoder) -> None:
     plain = model.encode(texts, normalize_embeddings=True)
     append_linear_head(model, torch.eye(plain.shape[1]))
     assert np.allclose(model.encode(texts), plain, atol=1e-6)
-
-
-def test_head_infonce_is_sentence_transformers_mnrl_with_every_negative(tiny_encoder) -> None:
-    import torch
-    from sentence_transformers.sentence_transformer import losses
-
-    from jobmatch.training.head import _retention_loss
-    from jobmatch.training.rankpo import RankPOConfig
-
-    model = tiny_encoder.model
-    columns = (["a senior ml engineer in Berlin", "a data scientist, remote"],
-               ["ml engineer, Berlin, 8 years", "data scientist working remotely"],
-               ["frontend developer", "junior analyst in Lyon"],
-               ["speech researcher in Paris", "a chef in Rome"])  # fmt: skip
-    model.eval()
-    with torch.no_grad():
-        expected = losses.MultipleNegativesRankingLoss(model, scale=1 / 0.02)(
-            [model.tokenize(list(column)) for column in columns], None
-        ).item()
-        texts = [text for column in columns for text in column]
-        embeddings = model.encode(texts, convert_to_tensor=True, normalize_embeddings=True)
-        rows = torch.arange(len(texts)).reshape(len(columns), 2).T  # [anchor, pos, neg1, neg2]
-        identity = torch.nn.Identity()
-        config = RankPOConfig(out=Path("x"), model="m")
-        value = _retention_loss(identity, embeddings, rows, config).item()
-    assert value == pytest.approx(expected, rel=1e-4)

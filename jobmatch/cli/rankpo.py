@@ -1,18 +1,56 @@
-"""`jobmatch train rankpo`: stage 2, preference optimisation on judged pairs."""
+"""`jobmatch train rankpo`: stage 2, preference optimisation on judged pairs.
+
+The options come from the stage-2 configs (`jobmatch.training.stage2_config`): a field's
+default and help are written once, there. Options whose default depends on `--mode` are
+None here and take the mode's config default.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import click
 
-from jobmatch.cli.options import (
-    INPUT_FILE,
-    progress_option,
-)
+from jobmatch.cli.options import INPUT_FILE, progress_option
 from jobmatch.cli.options import show_progress as _show_progress
 from jobmatch.cli.options import status as _status
 from jobmatch.cli.train import report_training, split_jobs
+from jobmatch.training.stage2_config import CONFIGS, FullConfig, HeadConfig
+
+MODE_FIELDS = ("epochs", "batch_size", "lr", "retention_weight")
+"""Fields each mode sets its own default for."""
+
+
+def _field(config: type, name: str) -> dataclasses.Field:
+    return next(f for f in dataclasses.fields(config) if f.name == name)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def loss_option(name: str, **kwargs: Any):
+    """An option of a field both modes share, with its config default and help."""
+    spec = _field(FullConfig, name)
+    return click.option(
+        _flag(name), default=spec.default, show_default=True, help=spec.metadata["help"], **kwargs
+    )
+
+
+def mode_option(name: str, **kwargs: Any):
+    """An option whose default comes from the --mode's config."""
+    full, head = _field(FullConfig, name), _field(HeadConfig, name)
+    return click.option(
+        _flag(name),
+        default=None,
+        help=f"{full.metadata['help']}  [default: {full.default:g} full, {head.default:g} head]",
+        **kwargs,
+    )
+
+
+POSITIVE = click.FloatRange(min=0, min_open=True)
 
 
 @click.command("rankpo")
@@ -45,74 +83,33 @@ from jobmatch.cli.train import report_training, split_jobs
     "model",
     required=True,
     metavar="STAGE1",
-    help="The stage-1 model (start and reference).",
+    help=_field(FullConfig, "model").metadata["help"],
 )
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
-@click.option("--beta", type=click.FloatRange(min=0, min_open=True), default=2.0, show_default=True)
 @click.option(
-    "--temperature", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True
-)
-@click.option("--gamma", type=float, default=0.0, show_default=True)
-@click.option(
-    "--label-smoothing",
-    type=click.FloatRange(0, 0.5, max_open=True),
-    default=0.0,
+    "--mode",
+    type=click.Choice(list(CONFIGS)),
+    default="full",
     show_default=True,
+    help="full: fine-tune the whole stage-1 model, with stage 1's InfoNCE on the retention "
+    "rows. head: train a linear head on the frozen stage-1 embeddings, encoded once (fast "
+    "enough for tens of thousands of pairs on a CPU), with the rules' own preferences as "
+    "retention.",
 )
-@click.option(
-    "--loss",
-    "loss_type",
-    type=click.Choice(["sigmoid", "hinge"]),
-    default="sigmoid",
-    show_default=True,
-)
+@loss_option("beta", type=POSITIVE)
+@loss_option("temperature", type=POSITIVE)
+@loss_option("gamma", type=float)
 @click.option(
     "--reference-free/--reference",
-    default=True,
+    default=_field(FullConfig, "reference_free").default,
     show_default=True,
-    help="Drop the frozen stage-1 reference term from the advantage.",
+    help=_field(FullConfig, "reference_free").metadata["help"],
 )
-@click.option("--sft-weight", type=click.FloatRange(min=0), default=0.0, show_default=True)
-@click.option(
-    "--retention-weight",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="Weight of interleaved stage-1 retention batches (needs --qrels or "
-    "--retention-train); 0 = plain. 2 with --linear-head.",
-)
-@click.option(
-    "--linear-head",
-    is_flag=True,
-    help="Train only a linear head on the frozen stage-1 embeddings, encoded once: fast "
-    "enough for tens of thousands of pairs on a CPU. Options not given then take the head's "
-    "defaults: --lr 1e-3 --epochs 5 --batch-size 64 --retention-loss preference "
-    "--retention-weight 2.",
-)
-@click.option(
-    "--retention-loss",
-    type=click.Choice(["contrastive", "preference"]),
-    default="contrastive",
-    show_default=True,
-    help="Score retention rows with stage 1's InfoNCE (contrastive) or as the rules' own "
-    "preferences, positive over negative, with the RankPO loss (preference; the default "
-    "with --linear-head).",
-)
-@click.option(
-    "--margin-weight",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    help="Weight of interleaved margin batches: MarginMSE of the chosen-rejected score gap "
-    "against --margin-scale x logit(judge confidence); needs a confidence column. 0 = off.",
-)
-@click.option(
-    "--margin-scale",
-    type=click.FloatRange(min=0, min_open=True),
-    default=0.02,
-    show_default=True,
-    help="Cosine gap asked per logit of judge confidence.",
-)
+@loss_option("sft_weight", type=click.FloatRange(min=0))
+@mode_option("retention_weight", type=click.FloatRange(min=0))
+@mode_option("lr", type=POSITIVE)
+@mode_option("epochs", type=POSITIVE)
+@mode_option("batch_size", type=click.IntRange(min=2))
 @click.option(
     "--min-confidence",
     type=click.FloatRange(0, 1),
@@ -120,35 +117,6 @@ from jobmatch.cli.train import report_training, split_jobs
     show_default=True,
     help="Train only on pairs the judge was at least this sure of (0.55 drops the "
     "synthetic judge's coin-flip ties); held-out pairs are all kept.",
-)
-@click.option(
-    "--train-layers",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Train only the top N transformer layers; the embeddings and lower layers stay as "
-    "stage 1 left them. 0 = all.",
-)
-@click.option(
-    "--lr",
-    type=click.FloatRange(min=0, min_open=True),
-    default=5e-5,
-    show_default=True,
-    help="Learning rate; 1e-3 with --linear-head.",
-)
-@click.option(
-    "--epochs",
-    type=click.FloatRange(min=0, min_open=True),
-    default=1.0,
-    show_default=True,
-    help="5 with --linear-head.",
-)
-@click.option(
-    "--batch-size",
-    type=click.IntRange(min=2),
-    default=16,
-    show_default=True,
-    help="Preference rows per step (as many retention rows follow); 64 with --linear-head.",
 )
 @click.option(
     "--held-out",
@@ -160,133 +128,57 @@ from jobmatch.cli.train import report_training, split_jobs
 @click.option("--seed", type=int, default=0, show_default=True)
 @progress_option()
 def train_rankpo_command(
-    preferences_path,
-    jobs_path,
-    candidates_path,
-    qrels_path,
-    retention_train_path,
-    model,
-    out_dir,
-    beta,
-    temperature,
-    gamma,
-    label_smoothing,
-    loss_type,
-    reference_free,
-    sft_weight,
-    retention_weight,
-    retention_loss,
-    linear_head,
-    margin_weight,
-    margin_scale,
-    min_confidence,
-    train_layers,
-    lr,
-    epochs,
-    batch_size,
-    held_out,
-    seed,
-    progress,
+    preferences_path: str,
+    jobs_path: str,
+    candidates_path: str,
+    qrels_path: str | None,
+    retention_train_path: str | None,
+    model: str,
+    out_dir: str,
+    mode: str,
+    min_confidence: float,
+    held_out: int,
+    seed: int,
+    progress: bool | None,
+    **settings: Any,
 ) -> None:
     """Stage 2: RankPO on judge preferences, keeping stage 1's ranking via retention.
 
     \b
-    Example:
+    Examples:
       jobmatch train rankpo --preferences data/preferences.parquet --jobs data/jobs.parquet \\
           --candidates data/candidates.parquet --qrels data/qrels.parquet \\
           --model models/stage1 --out models/stage2
-
-    \b
-    A linear head on the frozen stage-1 encoder, for many judged pairs on a CPU
-    (preference retention weight 2, lr 1e-3, 5 epochs of batches of 64 unless given):
-      jobmatch train rankpo ... --linear-head
+      jobmatch train rankpo ... --mode head      # many judged pairs on a CPU
     """
-
     from jobmatch import io
-    from jobmatch.training.evaluator import RankingEvaluator
-    from jobmatch.training.head import HEAD_DEFAULTS
-    from jobmatch.training.rankpo import (
-        AlignmentEvaluator,
-        RankPOConfig,
-        preference_texts,
-        retention_examples,
-        retention_from_training_rows,
-        split_preferences,
-        train_rankpo,
-    )
+    from jobmatch.training.rankpo import train_rankpo
+    from jobmatch.training.stage2 import prepare_stage2
 
-    if linear_head and (train_layers or margin_weight):
-        raise click.UsageError("--linear-head trains alone: drop --train-layers/--margin-weight")
     jobs = io.read_table(jobs_path, "jobs")
     candidates = io.read_table(candidates_path, "candidates")
     preferences = io.read_table(preferences_path, "preferences")
-    train_jobs, held = split_jobs(jobs, held_out, seed)
-    train_prefs, held_prefs = split_preferences(preferences, held, min_confidence=min_confidence)
-    if train_prefs.height == 0:
-        raise click.UsageError(
-            "no preference pairs left for training after the held-out split"
-            + (f" and --min-confidence {min_confidence:g}" if min_confidence else "")
-        )
-    if margin_weight > 0 and (
-        "confidence" not in train_prefs.columns or train_prefs["confidence"].is_null().all()
-    ):
-        raise click.UsageError(
-            f"--margin-weight needs judge confidences; {preferences_path} has none"
-        )
-    evaluators = []
-    if held_prefs.height:
-        texts = preference_texts(held_prefs, jobs, candidates)
-        evaluators.append(AlignmentEvaluator(texts["query"], texts["chosen"], texts["rejected"]))
-    retention = None
-    if qrels_path:
-        qrels = io.read_table(qrels_path, "qrels")
-        if held.height:
-            evaluators.append(RankingEvaluator(held, candidates, qrels, seed=seed))
-        retention = retention_examples(train_jobs, jobs, candidates, qrels, seed=seed)
-    if retention_train_path:
-        from jobmatch.errors import InputError
-        from jobmatch.training import data
-
-        retention = retention_from_training_rows(
-            data.read_training_jsonl(retention_train_path), seed=seed
-        )
-        if not retention["anchor"]:
-            raise InputError("no row has a negative to retain", path=retention_train_path)
-    settings = {
-        "lr": lr,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "retention_loss": retention_loss,
-        "retention_weight": retention_weight,
-    }
-    if linear_head:  # the head's own defaults for whatever was not given
-        context = click.get_current_context()
-        for name, value in HEAD_DEFAULTS.items():
-            if context.get_parameter_source(name) is click.core.ParameterSource.DEFAULT:
-                settings[name] = value
-    if not retention:
-        settings["retention_weight"] = 0.0
-    config = RankPOConfig(
-        out=Path(out_dir),
-        model=model,
-        beta=beta,
-        temperature=temperature,
-        gamma=gamma,
-        label_smoothing=label_smoothing,
-        loss_type=loss_type,
-        reference_free=reference_free,
-        sft_weight=sft_weight,
-        **settings,
-        linear_head=linear_head,
-        margin_weight=margin_weight,
-        margin_scale=margin_scale,
-        train_layers=train_layers,
+    qrels = io.read_table(qrels_path, "qrels") if qrels_path else None
+    _, held = split_jobs(jobs, held_out, seed)
+    data = prepare_stage2(
+        jobs,
+        candidates,
+        preferences,
+        held,
+        qrels=qrels,
+        training_file=retention_train_path,
+        min_confidence=min_confidence,
         seed=seed,
-        progress=_show_progress(progress),
     )
+    given = {name: value for name, value in settings.items() if value is not None}
+    config = CONFIGS[mode](
+        out=Path(out_dir), model=model, seed=seed, progress=_show_progress(progress), **given
+    )
+    if data.retention is None:
+        config.retention_weight = 0.0
     _status(
-        f"RankPO on {train_prefs.height} pairs, "
-        + ("a linear head" if linear_head else "the full model")
+        f"RankPO on {data.train_pairs.height} pairs, "
+        + ("a linear head" if mode == "head" else "the full model")
         + f": lr {config.lr:g}, {config.epochs:g} epochs, batch {config.batch_size}, "
         + (
             f"{config.retention_loss} retention weight {config.retention_weight:g}"
@@ -295,10 +187,7 @@ def train_rankpo_command(
         )
     )
     result = train_rankpo(
-        config,
-        preference_texts(train_prefs, jobs, candidates),
-        retention=retention,
-        evaluators=evaluators,
+        config, data.preferences, retention=data.retention, evaluators=data.evaluators
     )
     last = result.history[-1] if result.history else {}
     summary = ", ".join(

@@ -10,8 +10,8 @@ cos(Wq, Wc), starts as the identity (so as stage 1) and trains on cached embeddi
 distinct text is encoded once, then an epoch over 170,000 pairs is about a minute of matrix
 products. The saved model is the stage-1 model with sentence-transformers' `Dense` (W, no
 bias, no activation) and `Normalize` appended, so it indexes and searches like any other
-model. The losses are the same as the full fine-tune's: RankPO on the preferences, and the
-retention rows through InfoNCE or as rule preferences.
+model. The losses are the full fine-tune's: RankPO on the preferences, and the retention
+rows as the rules' own preferences through the same loss.
 """
 
 from __future__ import annotations
@@ -26,17 +26,6 @@ import torch.nn.functional as F
 from jobmatch.losses.rankpo import rankpo_loss
 from jobmatch.training.contrastive import TrainResult
 
-HEAD_DEFAULTS: dict[str, Any] = {
-    "lr": 1e-3,
-    "epochs": 5.0,
-    "batch_size": 64,
-    "retention_loss": "preference",
-    "retention_weight": 2.0,
-}
-"""The `RankPOConfig` settings a head trains with unless told otherwise (`jobmatch train rankpo
---linear-head`, the two-stage pipeline): those of the sweep's goal points. A head wants a larger
-learning rate than a full fine-tune; 3e-4 to 3e-3 did about equally well."""
-
 
 def train_linear_head(
     config: Any,
@@ -49,8 +38,8 @@ def train_linear_head(
     stage-1 model with the head appended to `config.out`. `evaluators` run on that model every
     epoch and at the end, as in the full fine-tune.
 
-    `config` is a `RankPOConfig`; its lr, epochs, batch size, loss and retention settings mean
-    what they mean for the full fine-tune (a head wants a larger lr: `HEAD_DEFAULTS`).
+    `config` is a `HeadConfig`; its lr, epochs, batch size, loss and retention settings mean
+    what they mean for the full fine-tune's `FullConfig`.
     """
     from tqdm.auto import tqdm
 
@@ -164,8 +153,6 @@ def _preference_loss(
         temperature=config.temperature,
         beta=config.beta,
         gamma=config.gamma,
-        label_smoothing=config.label_smoothing,
-        loss_type=config.loss_type,
         sft_weight=config.sft_weight,
     )
 
@@ -173,23 +160,12 @@ def _preference_loss(
 def _retention_loss(
     head: torch.nn.Linear, embeddings: torch.Tensor, rows: torch.Tensor, config: Any
 ) -> torch.Tensor:
-    """The rules' rows (anchor, positive, negative_1..): as preferences through RankPO (one
-    negative), or InfoNCE of each anchor over the batch's positives and all its negatives, in
-    MultipleNegativesRankingLoss's order (positives, then each negative column)."""
-    if config.retention_loss == "preference":
-        scores = _cosine(embeddings, rows[:, 0], rows[:, 1:], head)
-        loss, _ = rankpo_loss(
-            scores[:, 0],
-            scores[:, 1],
-            temperature=config.temperature,
-            beta=config.beta,
-            loss_type=config.loss_type,
-        )
-        return loss
-    anchors = F.normalize(head(embeddings[rows[:, 0]]), dim=-1)
-    documents = F.normalize(head(embeddings[rows[:, 1:].T.reshape(-1)]), dim=-1)
-    logits = anchors @ documents.T / config.retention_temperature
-    return F.cross_entropy(logits, torch.arange(len(rows)))
+    """The rules' rows (anchor, positive, negative) as preferences through RankPO."""
+    scores = _cosine(embeddings, rows[:, 0], rows[:, 1:], head)
+    loss, _ = rankpo_loss(
+        scores[:, 0], scores[:, 1], temperature=config.temperature, beta=config.beta
+    )
+    return loss
 
 
 def _cosine(

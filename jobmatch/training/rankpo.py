@@ -9,8 +9,10 @@ candidate no rule judged relevant) alternate with preference batches in one Trai
 0 gives plain RankPO. The rows go through stage 1's InfoNCE at τ=0.02 (`contrastive`) or,
 read as the rules' own preferences, through the RankPO loss itself (`preference`), whose
 sigmoid stops pulling once the positive is ahead. In the benchmark the two are within noise
-of each other; the runs that met the goal used `preference` on a linear head
-(benchmarks/results/rankpo_sweep.json).
+of each other on full fine-tunes, and the runs that met the goal used `preference` on a
+linear head (benchmarks/results/rankpo_sweep.json), so each mode has its own: `FullConfig`
+(full fine-tune, contrastive retention) and `HeadConfig` (linear head on the frozen stage-1
+embeddings, `jobmatch.training.head`, preference retention).
 Reference scores of the frozen stage-1 model are precomputed once and carried as the
 dataset's `label` column when the loss is not reference-free. Held-out nDCG@20 and held-out
 alignment are both evaluated during training.
@@ -20,11 +22,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
 from transformers import TrainerCallback
@@ -32,78 +31,16 @@ from transformers import TrainerCallback
 from jobmatch.losses.rankpo import RankPOLoss, reference_scores
 from jobmatch.metrics import alignment
 from jobmatch.training.contrastive import TrainResult, has_accelerator
-from jobmatch.training.freezing import train_top_layers
+from jobmatch.training.head import train_linear_head
+from jobmatch.training.stage2_config import FullConfig, HeadConfig, Stage2Config
 
 PREFERENCES = "preferences"
 RETENTION = "retention"
-MARGINS = "margins"
-RETENTION_LOSSES = ("contrastive", "preference")
-MAX_CONFIDENCE = 0.999  # logit 6.9: a judge's "100" is not infinitely sure
 RETENTION_NEGATIVES = 1
 """Random negatives per retention row: (job, positive, negative) costs a preference row's
 three texts, so a retention batch costs no more than a preference batch."""
-
-
-@dataclass
-class RankPOConfig:
-    """Hyperparameters of `jobmatch train rankpo` (paper defaults for the loss)."""
-
-    out: Path
-    model: str
-    """The stage-1 model: starting point and (frozen) reference."""
-    epochs: float = 1.0
-    batch_size: int = 16
-    lr: float = 5e-5
-    """With retention, 5e-5 kept 104% of stage-1 nDCG@20 where plain RankPO kept 82%
-    (benchmarks/results/rankpo_sweep.json)."""
-    beta: float = 2.0
-    temperature: float = 0.1
-    gamma: float = 0.0
-    label_smoothing: float = 0.0
-    loss_type: str = "sigmoid"
-    reference_free: bool = True
-    sft_weight: float = 0.0
-    retention_weight: float = 1.0
-    """Weight of the interleaved stage-1 contrastive batches; 0 = plain RankPO."""
-    retention_temperature: float = 0.02
-    """InfoNCE temperature of `contrastive` retention (stage 1's)."""
-    retention_loss: str = "contrastive"
-    """How retention rows are scored: `contrastive` (InfoNCE over the batch, as stage 1) or
-    `preference` (positive preferred over its negative, by the reference-free RankPO loss)."""
-    margin_weight: float = 0.0
-    """Weight of interleaved margin batches: MarginMSE of s(q, chosen) - s(q, rejected) against
-    `margin_scale` * logit(judge confidence), measured in logits (divided by margin_scale²), so
-    the model learns how much better, not only which; 0 = off. Needs a judge confidence."""
-    margin_scale: float = 0.02
-    """Cosine margin per logit of judge confidence (the synthetic judge's logit is twice its
-    score gap, so 0.02 asks 0.04 cosine per judge point)."""
-    train_layers: int = 0
-    """Train only the top this many transformer layers, the rest frozen as stage 1 left them
-    (an anchor in weights, and a cheaper step); 0 = all."""
-    linear_head: bool = False
-    """Train only a linear head on the frozen stage-1 embeddings, computed once
-    (`jobmatch.training.head`): cheap enough for tens of thousands of pairs on a CPU."""
-    max_seq_length: int | None = 128
-    eval_steps: int | None = None
-    seed: int = 0
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        if self.retention_weight < 0:
-            raise ValueError(f"retention_weight must be >= 0, got {self.retention_weight}")
-        if self.retention_loss not in RETENTION_LOSSES:
-            raise ValueError(
-                f"retention_loss must be one of {', '.join(RETENTION_LOSSES)}, "
-                f"got {self.retention_loss!r}"
-            )
-        if self.margin_weight < 0:
-            raise ValueError(f"margin_weight must be >= 0, got {self.margin_weight}")
-        if self.margin_scale <= 0:
-            raise ValueError(f"margin_scale must be > 0, got {self.margin_scale}")
-        if self.train_layers < 0:
-            raise ValueError(f"train_layers must be >= 0, got {self.train_layers}")
-        if self.linear_head and (self.train_layers or self.margin_weight):
-            raise ValueError("a linear head trains alone: no train_layers or margin_weight")
+RETENTION_TEMPERATURE = 0.02
+"""InfoNCE temperature of contrastive retention: stage 1's."""
 
 
 class WeightedLoss(torch.nn.Module):
@@ -167,13 +104,14 @@ class RewardStatsLogger(TrainerCallback):
 
 
 def train_rankpo(
-    config: RankPOConfig,
+    config: FullConfig | HeadConfig,
     preferences: dict[str, list[str]],
     *,
     retention: dict[str, list[str]] | None = None,
     evaluators: list[Any] = (),
 ) -> TrainResult:
-    """Optimise preferences (query, chosen, rejected) with optional retention batches."""
+    """Optimise preferences (query, chosen, rejected) with optional retention batches, as a
+    full fine-tune (`FullConfig`) or a linear head (`HeadConfig`)."""
     from datasets import Dataset, DatasetDict
     from sentence_transformers import (
         SentenceTransformerTrainer,
@@ -187,25 +125,17 @@ def train_rankpo(
 
     from jobmatch.encoder import load_encoder
 
-    if (
-        retention is not None
-        and config.retention_weight > 0
-        and config.retention_loss == "preference"
-        and len(retention) != 3
-    ):
+    rows_fit = retention is None or config.retention_loss != "preference" or len(retention) == 3
+    if config.retention_weight > 0 and not rows_fit:
         raise ValueError(
             "preference retention takes rows of one positive and one negative, got "
             f"columns {', '.join(retention)}"
         )
-    if config.linear_head:
-        from jobmatch.training.head import train_linear_head
-
+    if isinstance(config, HeadConfig):
         return train_linear_head(config, preferences, retention=retention, evaluators=evaluators)
     model = load_encoder(config.model).model
     if config.max_seq_length:
         model.max_seq_length = config.max_seq_length
-    if config.train_layers:
-        train_top_layers(model, config.train_layers)
     columns = {key: preferences[key] for key in ("query", "chosen", "rejected")}
     if not config.reference_free:
         columns["label"] = reference_scores(
@@ -216,8 +146,6 @@ def train_rankpo(
         temperature=config.temperature,
         beta=config.beta,
         gamma=config.gamma,
-        label_smoothing=config.label_smoothing,
-        loss_type=config.loss_type,
         reference_free=config.reference_free,
         sft_weight=config.sft_weight,
     )
@@ -227,13 +155,6 @@ def train_rankpo(
         # as many retention rows as preference rows, so round robin alternates 1:1 to the end
         datasets[RETENTION] = Dataset.from_dict(_cycled(retention, len(columns["query"])))
         loss[RETENTION] = retention_loss(model, config)
-    if config.margin_weight > 0:
-        datasets[MARGINS] = Dataset.from_dict(
-            judge_margins(preferences, scale=config.margin_scale, rows=len(columns["query"]))
-        )
-        loss[MARGINS] = judge_margin_loss(
-            model, weight=config.margin_weight, scale=config.margin_scale
-        )
     evaluator = SequentialEvaluator(list(evaluators)) if evaluators else None
     strategy = "steps" if config.eval_steps else "epoch"
     args = SentenceTransformerTrainingArguments(
@@ -280,7 +201,7 @@ def train_rankpo(
     )
 
 
-def retention_loss(model: Any, config: RankPOConfig) -> WeightedLoss:
+def retention_loss(model: Any, config: Stage2Config) -> WeightedLoss:
     """The weighted loss of retention rows (anchor, positive, negative_1..): stage 1's InfoNCE,
     or the RankPO loss with the rules as judge (positive chosen over negative_1)."""
     from sentence_transformers.sentence_transformer import losses
@@ -290,36 +211,11 @@ def retention_loss(model: Any, config: RankPOConfig) -> WeightedLoss:
             model,
             temperature=config.temperature,
             beta=config.beta,
-            loss_type=config.loss_type,
             reference_free=True,
         )
         return WeightedLoss(rules, config.retention_weight)
-    contrastive = losses.MultipleNegativesRankingLoss(
-        model, scale=1.0 / config.retention_temperature
-    )
+    contrastive = losses.MultipleNegativesRankingLoss(model, scale=1.0 / RETENTION_TEMPERATURE)
     return WeightedLoss(contrastive, config.retention_weight)
-
-
-def judge_margin_loss(model: Any, *, weight: float, scale: float) -> WeightedLoss:
-    """sentence-transformers' MarginMSELoss measured in logits of judge confidence:
-    weight * mean((margin - scale * logit)^2) / scale^2, so weight 1 weighs about as much as
-    the preference loss (on raw cosine margins the MSE would be ~1e-3)."""
-    from sentence_transformers.sentence_transformer import losses
-
-    return WeightedLoss(losses.MarginMSELoss(model), weight / scale**2)
-
-
-def judge_margins(preferences: dict[str, list], *, scale: float, rows: int) -> dict[str, list]:
-    """MarginMSE rows (query, chosen, rejected, label = scale * logit(confidence)) from the
-    preference rows that carry a confidence, cycled to `rows` rows for the round robin."""
-    confidence = preferences.get("confidence") or []
-    keep = [i for i, value in enumerate(confidence) if value is not None]
-    if not keep:
-        raise ValueError("margin batches need judge confidences; these preferences have none")
-    columns = {key: [preferences[key][i] for i in keep] for key in ("query", "chosen", "rejected")}
-    sure = np.clip([confidence[i] for i in keep], 0.5, MAX_CONFIDENCE)
-    columns["label"] = (scale * np.log(sure / (1.0 - sure))).tolist()
-    return _cycled(columns, rows)
 
 
 def retention_examples(

@@ -1,0 +1,104 @@
+"""Stage-2 settings, one config per mode; light to import, so the CLI builds its options
+from these fields (their defaults and help) without loading torch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Literal
+
+Mode = Literal["full", "head"]
+RetentionLoss = Literal["contrastive", "preference"]
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass
+class Stage2Config:
+    """What both stage-2 modes share: where to write, the stage-1 model, the RankPO loss
+    (paper stage-2 defaults) and the retention weight. Each field's help is the CLI's."""
+
+    out: Path = field(metadata=_help("Folder the trained model is saved to."))
+    model: str = field(metadata=_help("The stage-1 model: starting point and reference."))
+    beta: float = field(default=2.0, metadata=_help("RankPO beta (paper: 2)."))
+    temperature: float = field(default=0.1, metadata=_help("RankPO score temperature tau."))
+    gamma: float = field(default=0.0, metadata=_help("RankPO margin gamma."))
+    reference_free: bool = field(
+        default=True,
+        metadata=_help("Drop the frozen stage-1 reference term from the advantage."),
+    )
+    sft_weight: float = field(
+        default=0.0, metadata=_help("Weight of the SFT term (chosen over rejected, CE).")
+    )
+    max_seq_length: int | None = 128
+    eval_steps: int | None = None
+    seed: int = 0
+    progress: bool = True
+
+    mode: ClassVar[Mode]
+    retention_loss: ClassVar[RetentionLoss]
+    """How retention rows are scored: stage 1's InfoNCE over the batch (`contrastive`) or as
+    the rules' own preferences, positive over negative, through the RankPO loss
+    (`preference`). Fixed per mode: in the benchmark the two were within noise of each other
+    on full fine-tunes, and the head met the goal with `preference`."""
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "lr", "beta", "temperature"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.batch_size < 2:
+            raise ValueError(f"batch_size must be at least 2, got {self.batch_size}")
+        if self.retention_weight < 0 or self.sft_weight < 0:
+            raise ValueError("retention_weight and sft_weight must be >= 0")
+
+
+@dataclass
+class FullConfig(Stage2Config):
+    """Stage 2 as a full fine-tune of the stage-1 model (sentence-transformers Trainer)."""
+
+    epochs: float = field(default=1.0, metadata=_help("Passes over the preference pairs."))
+    batch_size: int = field(
+        default=16, metadata=_help("Preference rows per step (as many retention rows follow).")
+    )
+    lr: float = field(
+        default=5e-5,
+        metadata=_help("Learning rate (a head wants a larger one than a full fine-tune)."),
+    )
+    """With retention, 5e-5 kept 104% of stage-1 nDCG@20 where plain RankPO kept 82%
+    (benchmarks/results/rankpo_sweep.json)."""
+    retention_weight: float = field(
+        default=1.0,
+        metadata=_help("Weight of interleaved stage-1 retention batches; 0 = plain RankPO."),
+    )
+
+    mode: ClassVar[Mode] = "full"
+    retention_loss: ClassVar[RetentionLoss] = "contrastive"
+
+
+@dataclass
+class HeadConfig(Stage2Config):
+    """Stage 2 as a linear head on the frozen stage-1 embeddings, encoded once: cheap enough
+    for tens of thousands of judged pairs on a CPU. The defaults are the sweep's goal points;
+    a head wants a larger learning rate than a full fine-tune (3e-4 to 3e-3 did about equally
+    well)."""
+
+    epochs: float = field(default=5.0, metadata=_help("Passes over the preference pairs."))
+    batch_size: int = field(
+        default=64, metadata=_help("Preference rows per step (as many retention rows follow).")
+    )
+    lr: float = field(
+        default=1e-3,
+        metadata=_help("Learning rate (a head wants a larger one than a full fine-tune)."),
+    )
+    retention_weight: float = field(
+        default=2.0,
+        metadata=_help("Weight of the rules' preferences beside the judge's; 0 = plain RankPO."),
+    )
+
+    mode: ClassVar[Mode] = "head"
+    retention_loss: ClassVar[RetentionLoss] = "preference"
+
+
+CONFIGS: dict[Mode, type[FullConfig] | type[HeadConfig]] = {"full": FullConfig, "head": HeadConfig}
