@@ -2,8 +2,9 @@
 
 `build_tiny_model` saves a 2-layer, 32-dimensional random BERT with mean pooling in
 sentence-transformers format: every code path that loads, encodes or trains a model runs on
-it in seconds. `low_rank_vectors` makes generated embeddings for million-scale index
-benchmarks, where encoding real documents would take hours on a small machine. Isotropic
+it in seconds. `make_candidates` is a small candidate table with every field the rules
+read. `low_rank_vectors` makes generated embeddings for million-scale index benchmarks,
+where encoding real documents would take hours on a small machine. Isotropic
 Gaussian clusters in 384-d are the wrong stand-in: every point's neighbours are nearly
 equidistant and ANN recall collapses. Real embeddings have low intrinsic dimension, an uneven
 spectrum and topical clusters, so here a mixture of clusters lives in a `rank`-dimensional
@@ -23,6 +24,7 @@ import string
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 TINY_TEXT = """
 the a an and or of in on at to for with from by as is are was be has have this that
@@ -126,3 +128,26 @@ def low_rank_vectors(
         x /= np.linalg.norm(x, axis=1, keepdims=True)
         out[start : start + rows] = x
     return out
+
+
+CITIES = ["Berlin, Germany", "Munich, Germany", "Paris, France", "London, United Kingdom"]
+ROLES = ["nlp engineer", "frontend developer", "data scientist", "security engineer"]
+
+
+def make_candidates(n: int = 60) -> pl.DataFrame:
+    """`n` candidates cycling through four roles, cities and areas and three seniorities."""
+    rng = np.random.default_rng(0)
+    return pl.DataFrame(
+        {
+            "candidate_id": [f"c{i:03d}" for i in range(n)],
+            "text": [
+                f"{['junior', 'senior', 'staff'][i % 3]} {ROLES[i % 4]} in {CITIES[i % 4]} "
+                f"with {int(rng.integers(1, 15))} years experience team {i}"
+                for i in range(n)
+            ],
+            "location": [CITIES[i % 4] for i in range(n)],
+            "seniority": [[1, 3, 4][i % 3] for i in range(n)],
+            "areas": [[["nlp"], ["frontend"], ["data"], ["security"]][i % 4] for i in range(n)],
+        },
+        schema_overrides={"seniority": pl.Int8},
+    )

@@ -14,10 +14,11 @@ sample, add part by part, optionally into shards).
 Resources: the encoder actors hold their CPUs for the whole build, so actors that take
 every CPU of the cluster leave none for Ray Data's read tasks and the build waits forever.
 The actors are therefore sized to the cluster (`plan_cpus`): the read, parse and normalise
-stages run as light tasks of `STAGE_CPUS` each, `READ_RESERVE_CPUS` is kept free for them,
-and the actors share the rest (at most one CPU each unless asked). A request that cannot fit
-is refused at once, saying what to pass. A build that receives no encoded rows for
-`stall_timeout_s` fails with a message instead of waiting forever.
+stages (`jobmatch.index.ray_stages`) run as light tasks of `STAGE_CPUS` each,
+`READ_RESERVE_CPUS` is kept free for them, and the actors share the rest (at most one CPU
+each unless asked). A request that cannot fit is refused at once, saying what to pass. A
+build that receives no encoded rows for `stall_timeout_s` fails with a message instead of
+waiting forever.
 
 Failures: an actor that dies is restarted and its batches are retried (`max_restarts`,
 `max_task_retries`); if the driver dies, `--resume` with `--save-embeddings` keeps the
@@ -38,18 +39,15 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from jobmatch import schema
-from jobmatch.errors import IndexStoreError, JobmatchError, ModelError
+from jobmatch.errors import IndexStoreError, JobmatchError
 from jobmatch.index import atomic
 from jobmatch.index.build import BuildConfig, index_store, store_folder
 from jobmatch.index.embeddings import EmbeddingStore, StoreInfo, vectors_of
-from jobmatch.io import column_renames, format_of
+from jobmatch.index.ray_stages import encoded_tables, read_datasets
 from jobmatch.io.batches import (
-    conform_types,
-    content_hashes,
     expand_inputs,
     iter_chunks,
     validate_inputs,
-    validated_batch,
 )
 
 if TYPE_CHECKING:
@@ -58,8 +56,6 @@ if TYPE_CHECKING:
     from jobmatch.index.manifest import Manifest
 
 INSTALL_HINT = 'Ray is not installed: pip install "jobmatch[ray]"'
-STAGE_CPUS = 0.25
-"""CPUs each read / parse / normalise task asks for: they mostly wait on I/O and Arrow."""
 READ_RESERVE_CPUS = 1.0
 """CPUs kept free of encoder actors so that the read stages always run: Ray Data's own
 file-listing task asks for a whole CPU whatever the read's num_cpus (Ray 2.60)."""
@@ -206,11 +202,18 @@ def _encode_on_ray(
     index, done_ids = _finished_prefix(store)
     pending: list[pa.Table] = []
     pending_rows = 0
-    datasets = _read(expand_inputs(sources), config, reference, done_ids)
+    datasets = read_datasets(expand_inputs(sources), config, reference, done_ids)
     tables = (
         table
         for dataset in datasets
-        for table in _encoded(dataset, store.info, config, ray_config, cpus_per_worker)
+        for table in encoded_tables(
+            dataset,
+            store.info,
+            config,
+            workers=ray_config.workers,
+            cpus_per_worker=cpus_per_worker,
+            gpus_per_worker=ray_config.gpus_per_worker,
+        )
     )
     bar = tqdm(
         total=total_rows,
@@ -298,40 +301,6 @@ class _Failure:
     exc: BaseException
 
 
-def _encoded(
-    dataset: Any,
-    info: StoreInfo,
-    config: BuildConfig,
-    ray_config: RayConfig,
-    cpus_per_worker: float,
-):
-    """Arrow tables of (metadata, embedding) in input order, encoded by an actor pool.
-
-    Ray Data restarts an actor that dies and retries its batches (its actor pools default
-    to max_restarts=-1 and max_task_retries=-1).
-    """
-    from ray.data import ActorPoolStrategy
-
-    gpus = {"num_gpus": ray_config.gpus_per_worker} if ray_config.gpus_per_worker > 0 else {}
-    # a small file is read as one block, and one block goes to one actor: split it so every
-    # worker gets batches (streaming repartition keeps the row order)
-    dataset = dataset.repartition(target_num_rows_per_block=config.chunk_rows)
-    encoded = dataset.map_batches(
-        EncodeBatches,
-        fn_constructor_kwargs={
-            "model": info.model,
-            "fingerprint": info.model_fingerprint,
-            "batch_size": config.batch_size,
-        },
-        batch_size=config.chunk_rows,
-        batch_format="pyarrow",
-        compute=ActorPoolStrategy(size=ray_config.workers),
-        num_cpus=cpus_per_worker,
-        **gpus,
-    )
-    yield from encoded.iter_batches(batch_size=None, batch_format="pyarrow")
-
-
 def _write_part(store: EmbeddingStore, index: int, table: pa.Table) -> None:
     frame = pl.from_arrow(table.drop_columns([schema.EMBEDDING]))
     store.write_part(index, frame, vectors_of(table.column(schema.EMBEDDING), store.info.dimension))
@@ -345,120 +314,6 @@ def _finished_prefix(store: EmbeddingStore) -> tuple[int, frozenset[str]]:
         ids.update(stored.to_list())
         count += 1
     return count, frozenset(ids)
-
-
-def _read(
-    files: list[Path], config: BuildConfig, reference: pl.Schema, done: frozenset[str]
-) -> Iterator[Any]:
-    """Datasets of normalised candidates, one per run of consecutive files of one format.
-
-    Runs are executed one after the other: Ray Data keeps the order within one dataset
-    (preserve_order) but not across a union.
-    """
-    import pyarrow.csv as pa_csv
-    import ray.data
-
-    runs: list[tuple[str, list[str]]] = []
-    for path in files:
-        fmt = format_of(path)
-        if runs and runs[-1][0] == fmt:
-            runs[-1][1].append(str(path))
-        else:
-            runs.append((fmt, [str(path)]))
-    light = {"num_cpus": STAGE_CPUS}
-    renames = column_renames("candidates", id_col=config.id_col, text_col=config.text_col)
-    for fmt, paths in runs:
-        if fmt == "parquet":
-            dataset = ray.data.read_parquet(paths, **light)
-        elif fmt == "csv":
-            dataset = ray.data.read_csv(
-                paths,
-                convert_options=_csv_as_text(paths),
-                parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-                **light,
-            )
-        else:
-            dataset = ray.data.read_binary_files(paths, **light).map_batches(
-                _parse_jsonl, batch_size=1, batch_format="pyarrow", **light
-            )
-        yield dataset.map_batches(
-            _normalise,
-            batch_format="pyarrow",
-            fn_kwargs={"renames": renames, "reference": dict(reference), "done": done},
-            **light,
-        )
-
-
-class EncodeBatches:
-    """Ray Data actor: loads the model once, appends an `embedding` column to each batch."""
-
-    def __init__(self, model: str, fingerprint: str, batch_size: int) -> None:
-        from jobmatch.encoder import load_encoder
-
-        self.encoder = load_encoder(model)
-        if self.encoder.fingerprint != fingerprint:
-            raise ModelError(
-                f"model {model!r} on this Ray node has fingerprint {self.encoder.fingerprint}, "
-                f"the driver's has {fingerprint}: install the same weights on every node"
-            )
-        self.batch_size = batch_size
-
-    def __call__(self, table: pa.Table) -> pa.Table:
-        import pyarrow as pa
-
-        texts = table.column(schema.TEXT).to_pylist()
-        vectors = self.encoder.encode(texts, batch_size=self.batch_size)
-        flat = pa.array(vectors.reshape(-1), type=pa.float32())
-        column = pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])
-        return table.append_column(schema.EMBEDDING, column)
-
-
-def _normalise(table: pa.Table, *, renames, reference, done) -> pa.Table:
-    """A raw batch -> validated candidates typed like the first input, with content hashes.
-
-    Columns follow the first input's order; columns it has and this file lacks are null.
-    """
-    frame = validated_batch(pl.from_arrow(table), "candidates", Path("<ray batch>"), renames)
-    frame = conform_types(frame, dict(reference), "<ray batch>")
-    frame = frame.with_columns(content_hashes(frame))  # before filling, as the local path does
-    frame = frame.with_columns(
-        pl.lit(None, dtype=dtype).alias(name)
-        for name, dtype in reference.items()
-        if name not in frame.columns
-    )
-    frame = frame.select([*reference, *(c for c in frame.columns if c not in reference)])
-    if done:
-        frame = frame.filter(~pl.col(schema.CANDIDATE_ID).is_in(list(done)))
-    return frame.to_arrow()
-
-
-def _parse_jsonl(table: pa.Table) -> pa.Table:
-    """Whole JSONL files (read_binary_files rows) -> records; lines split on b"\\n" only."""
-    import pyarrow as pa
-
-    from jobmatch.io import parse_json_lines, split_lines
-
-    frames = []
-    for raw in table.column("bytes").to_pylist():
-        frame, _ = parse_json_lines(split_lines(raw.decode("utf-8-sig")), "<ray batch>")
-        frames.append(frame)
-    merged = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-    return merged.to_arrow() if merged.width else pa.table({})
-
-
-def _csv_as_text(paths: list[str]) -> Any:
-    """Arrow CSV options reading every header column as a string, as the local reader does."""
-    import csv
-
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
-    names: dict[str, Any] = {}
-    for path in paths:
-        with open(path, encoding="utf-8-sig", errors="replace") as handle:
-            for name in next(csv.reader([handle.readline()]), []):
-                names[name] = pa.string()
-    return pa_csv.ConvertOptions(column_types=names)
 
 
 def _jobmatch_cause(exc: BaseException) -> JobmatchError | None:

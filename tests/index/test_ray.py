@@ -12,13 +12,13 @@ import numpy as np
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from test_index import make_candidates
 
 from jobmatch import io
 from jobmatch.cli import main
 from jobmatch.index import BuildConfig, build_index, load_index, read_manifest, verify_index
 from jobmatch.index.lifecycle import remove
 from jobmatch.search import search
+from jobmatch.testing import make_candidates
 
 JOBS = pl.DataFrame(
     {
@@ -437,7 +437,7 @@ def test_benchmark_runs_at_toy_size(tmp_path: Path, tiny_model_dir: Path) -> Non
             sys.executable, "benchmarks/ray_build.py", "--candidates", "60", "--workers", "1",
             "--model", str(tiny_model_dir), "--out", str(out),
         ],
-        cwd=Path(__file__).parents[1], capture_output=True, text=True, timeout=900,
+        cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(out.read_text())

@@ -31,7 +31,7 @@ from jobmatch.index import atomic, read_manifest
 from jobmatch.serve import MAX_BATCH, MAX_BODY_BYTES, MAX_K, MatchService, ServeConfig, create_app
 from jobmatch.synth import write_corpus
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager

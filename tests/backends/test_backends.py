@@ -282,7 +282,7 @@ def test_encode_benchmark_runs_at_toy_size(tmp_path: Path, model_dir: Path) -> N
     """benchmarks/encode.py end to end on the tiny model (no speed asserted)."""
     import importlib.util
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "encode.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "encode.py"
     spec = importlib.util.spec_from_file_location("encode_benchmark", path)
     bench = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = bench  # dataclasses look their module up

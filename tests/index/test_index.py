@@ -16,27 +16,7 @@ from jobmatch.errors import IndexStoreError
 from jobmatch.index import build_index, load_index, read_manifest, verify_index
 from jobmatch.rules import load_rules
 from jobmatch.search import search
-
-CITIES = ["Berlin, Germany", "Munich, Germany", "Paris, France", "London, United Kingdom"]
-ROLES = ["nlp engineer", "frontend developer", "data scientist", "security engineer"]
-
-
-def make_candidates(n: int = 60) -> pl.DataFrame:
-    rng = np.random.default_rng(0)
-    return pl.DataFrame(
-        {
-            "candidate_id": [f"c{i:03d}" for i in range(n)],
-            "text": [
-                f"{['junior', 'senior', 'staff'][i % 3]} {ROLES[i % 4]} in {CITIES[i % 4]} "
-                f"with {int(rng.integers(1, 15))} years experience team {i}"
-                for i in range(n)
-            ],
-            "location": [CITIES[i % 4] for i in range(n)],
-            "seniority": [[1, 3, 4][i % 3] for i in range(n)],
-            "areas": [[["nlp"], ["frontend"], ["data"], ["security"]][i % 4] for i in range(n)],
-        },
-        schema_overrides={"seniority": pl.Int8},
-    )
+from jobmatch.testing import make_candidates
 
 
 @pytest.fixture(scope="module")
