@@ -20,6 +20,7 @@ import polars as pl
 
 from jobmatch import io, schema
 from jobmatch.errors import InputError
+from jobmatch.io.jsonl import describe_json
 
 TextKind = Literal["job", "candidate"]
 
@@ -163,13 +164,13 @@ def _preferred(row: _JsonRow) -> Literal["A", "B"]:
     if value is not None:
         letter = value.upper() if isinstance(value, str) else None
         if letter not in ("A", "B"):
-            row.fail(f"expected 'A' or 'B', got {_json_type(value)}", "preferred")
+            row.fail(f"expected 'A' or 'B', got {describe_json(value)}", "preferred")
         return letter  # type: ignore[return-value]
     response = row.record.get("response")
     if response is None:
         row.fail("missing or empty, and no 'response' to read it from", "preferred")
     if not isinstance(response, str):
-        row.fail(f"expected a string, got {_json_type(response)}", "response")
+        row.fail(f"expected a string, got {describe_json(response)}", "response")
     found = _PREFERRED.findall(response)
     if not found:
         row.fail("missing or empty, and the response has no 'Preferred: A' or 'B'", "preferred")
@@ -187,7 +188,7 @@ def _confidence(row: _JsonRow) -> float | None:
             return None
         value, column = found[-1], "response"
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        row.fail(f"expected a number 0..100, got {_json_type(value)}", column)
+        row.fail(f"expected a number 0..100, got {describe_json(value)}", column)
     try:
         number = float(value.strip().rstrip("%")) if isinstance(value, str) else float(value)
     except ValueError:
@@ -347,7 +348,7 @@ class _JsonRow:
             self.fail("missing field", key)
         value = self.record[key]
         if value is not None and not isinstance(value, str):
-            self.fail(f"expected a string, got {_json_type(value)}", key)
+            self.fail(f"expected a string, got {describe_json(value)}", key)
         if value is None or not value.strip():
             self.fail("empty text", key)
         return value
@@ -360,12 +361,12 @@ class _JsonRow:
                 self.fail("missing field", key)
             return []
         if not isinstance(value, list):
-            self.fail(f"expected a list of strings, got {_json_type(value)}", key)
+            self.fail(f"expected a list of strings, got {describe_json(value)}", key)
         if required and not value:
             self.fail("empty list; expected at least one passage", key)
         for position, item in enumerate(value):
             if not isinstance(item, str):
-                self.fail(f"item {position}: expected a string, got {_json_type(item)}", key)
+                self.fail(f"item {position}: expected a string, got {describe_json(item)}", key)
             if not item.strip():
                 self.fail(f"item {position}: empty text", key)
         return value
@@ -383,14 +384,3 @@ def _json_rows(path: Path) -> Iterator[_JsonRow]:
         yield _JsonRow(record, name, line_no)
     if rows == 0:
         raise InputError("no rows", path=name)
-
-
-def _json_type(value: Any) -> str:
-    """JSON's name for a decoded value's type, for messages about JSON input."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    return {dict: "an object", list: "an array"}.get(type(value), type(value).__name__)

@@ -38,7 +38,7 @@ def json_objects(
                 "this key appears twice in one object", path=name, line=line_no, column=exc.key
             ) from None
         if not isinstance(record, dict):
-            found = json_type(record)
+            found = describe_json(record)
             raise InputError(f"expected a JSON object, found {found}", path=name, line=line_no)
         yield line_no, record
 
@@ -95,7 +95,7 @@ def _json_series(
         for row, value in enumerate(values):
             if value is not None and not isinstance(value, str):
                 raise SchemaError(
-                    f"expected a string, found {json_type(value)} {json.dumps(value)[:40]}",
+                    f"expected a string, found {describe_json(value)}",
                     path=name,
                     line=lines[row],
                     column=key,
@@ -113,7 +113,13 @@ def _json_series(
     return pl.Series(key, as_text, dtype=pl.String)
 
 
-def json_type(value: object) -> str:
-    """JSON's own name for a decoded value's type."""
-    names = {bool: "boolean", int: "number", float: "number", list: "array", type(None): "null"}
-    return names.get(type(value), type(value).__name__)
+def describe_json(value: object) -> str:
+    """A decoded JSON value as an error message names it: `the number 7`, `an array`."""
+    if isinstance(value, bool):
+        return f"the boolean {json.dumps(value)}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    kinds = {dict: "an object", list: "an array", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)

@@ -115,7 +115,7 @@ BAD_INPUTS = [
         SchemaError,
         "line 1",
         "candidate_id",
-        "expected a string, found number 1",
+        "expected a string, found the number 1",
     ),
     (
         "id_mixed.jsonl",
@@ -123,7 +123,7 @@ BAD_INPUTS = [
         SchemaError,
         "line 2",
         "candidate_id",
-        "expected a string, found number 2",
+        "expected a string, found the number 2",
     ),
     (
         "null_line.jsonl",
@@ -139,7 +139,7 @@ BAD_INPUTS = [
         InputError,
         "line 2",
         None,
-        "expected a JSON object, found number",
+        "expected a JSON object, found the number",
     ),
     (
         "header_twice.csv",
@@ -244,7 +244,7 @@ BAD_INPUTS = [
         InputError,
         "line 2",
         None,
-        "expected a JSON object, found array",
+        "expected a JSON object, found an array",
     ),
     (
         "bytes.csv",
