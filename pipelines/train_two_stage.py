@@ -26,6 +26,8 @@ from pathlib import Path
 
 import click
 
+from jobmatch.training.config import ContrastiveConfig, FullConfig, HeadConfig
+
 
 @dataclass
 class TwoStageConfig:
@@ -38,13 +40,13 @@ class TwoStageConfig:
     seed: int = 0
     model: str | None = None
     """Starting model (default: the bundled all-MiniLM-L6-v2)."""
-    epochs: float = 1.0
-    batch_size: int = 32
-    lr: float = 2e-5
-    temperature: float = 0.02
-    negatives: int = 5
-    max_positives: int = 4
-    max_seq_length: int = 128
+    epochs: float = ContrastiveConfig.epochs
+    batch_size: int = ContrastiveConfig.batch_size
+    lr: float = ContrastiveConfig.lr
+    temperature: float = ContrastiveConfig.temperature
+    negatives: int = ContrastiveConfig.negatives
+    max_positives: int = ContrastiveConfig.max_positives
+    max_seq_length: int = ContrastiveConfig.max_seq_length
     mining_strategy: str = "cluster"
     mining_range: tuple[int, int] = (0, 100)
     mining_num: int = 10
@@ -53,12 +55,12 @@ class TwoStageConfig:
     """Also run stage 2: judge pairs, RankPO plain and with retention."""
     pairs_per_job: int = 20
     judge_noise: float = 0.1
-    stage2_lr: float = 5e-5
-    stage2_epochs: float = 1.0
-    retention_weight: float = 1.0
+    stage2_lr: float = FullConfig.lr
+    stage2_epochs: float = FullConfig.epochs
+    retention_weight: float = FullConfig.retention_weight
     head: bool = True
     """Also train the linear-head variant (`rankpo-head`, with `HeadConfig` defaults): cheap, and
-    the best with tens of thousands of judged pairs (README, Stage 2 findings)."""
+    the best with tens of thousands of judged pairs (benchmarks/FINDINGS.md, stage 2)."""
     min_confidence: float = 0.0
     """Train stage 2 only on judge pairs at least this sure (0.55 drops the judge's ties)."""
     progress: bool = field(default_factory=lambda: sys.stderr.isatty())
@@ -76,7 +78,7 @@ def main(config: TwoStageConfig) -> dict:
     from jobmatch.index.faiss_ops import reconstruct
     from jobmatch.synth import write_corpus
     from jobmatch.training import data
-    from jobmatch.training.contrastive import ContrastiveConfig, train_contrastive
+    from jobmatch.training.contrastive import train_contrastive
     from jobmatch.training.evaluator import RankingEvaluator
     from jobmatch.training.mining import MiningConfig, mine_negatives
 
@@ -241,7 +243,6 @@ def run_stage2(
     from jobmatch.training.judges.synthetic import SyntheticJudge
     from jobmatch.training.rankpo import train_rankpo
     from jobmatch.training.stage2 import prepare_stage2
-    from jobmatch.training.stage2_config import FullConfig, HeadConfig
 
     vectors = reconstruct(loaded.index, np.arange(loaded.rows))
     pairs = draw_pairs(
@@ -302,22 +303,22 @@ def run_stage2(
 @click.command(help=__doc__)
 @click.option("--out", type=click.Path(file_okay=False), required=True)
 @click.option("--data", type=click.Path(file_okay=False, exists=True), default=None)
-@click.option("--candidates", type=int, default=10_000, show_default=True)
-@click.option("--jobs", type=int, default=500, show_default=True)
-@click.option("--held-out", type=int, default=100, show_default=True)
+@click.option("--candidates", type=int, default=TwoStageConfig.candidates, show_default=True)
+@click.option("--jobs", type=int, default=TwoStageConfig.jobs, show_default=True)
+@click.option("--held-out", type=int, default=TwoStageConfig.held_out, show_default=True)
 @click.option("--model", envvar="JOBMATCH_MODEL", default=None)
-@click.option("--epochs", type=float, default=1.0, show_default=True)
-@click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--stage2/--no-stage2", default=True, show_default=True)
+@click.option("--epochs", type=float, default=TwoStageConfig.epochs, show_default=True)
+@click.option("--batch-size", type=int, default=TwoStageConfig.batch_size, show_default=True)
+@click.option("--seed", type=int, default=TwoStageConfig.seed, show_default=True)
+@click.option("--stage2/--no-stage2", default=TwoStageConfig.stage2, show_default=True)
 @click.option(
     "--head/--no-head",
-    default=True,
+    default=TwoStageConfig.head,
     show_default=True,
     help="Stage 2 also trains a linear head on frozen stage-1 embeddings (rankpo-head).",
 )
-@click.option("--max-positives", type=int, default=4, show_default=True)
-@click.option("--pairs-per-job", type=int, default=20, show_default=True)
+@click.option("--max-positives", type=int, default=TwoStageConfig.max_positives, show_default=True)
+@click.option("--pairs-per-job", type=int, default=TwoStageConfig.pairs_per_job, show_default=True)
 @click.option(
     "--min-confidence",
     type=float,

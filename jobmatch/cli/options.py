@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import Any
 
@@ -123,3 +124,25 @@ def warn_if_incompatible(manifest: Any, encoder: Any) -> None:
     note = compatibility(manifest.backend, manifest.quantize, encoder.backend, encoder.quantize)
     if note:
         status(f"warning: {note}")
+
+
+def config_field(config: type, name: str) -> dataclasses.Field:
+    """The dataclass field `name` of a training config."""
+    return next(f for f in dataclasses.fields(config) if f.name == name)
+
+
+def config_option(config: type, name: str, *decls: str, **kwargs: Any):
+    """A click option for a config field, with the field's default and help.
+
+    The flag is the field name in kebab case unless `decls` are given; a bool field becomes
+    an `is_flag` option.
+    """
+    spec = config_field(config, name)
+    flags = decls or ("--" + name.replace("_", "-"),)
+    if spec.type in (bool, "bool") and not decls:
+        kwargs.setdefault("is_flag", True)
+    else:
+        kwargs.setdefault("show_default", spec.default is not None)
+    return click.option(
+        *flags, name, default=spec.default, help=spec.metadata.get("help"), **kwargs
+    )

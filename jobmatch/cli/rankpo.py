@@ -1,49 +1,37 @@
 """`jobmatch train rankpo`: stage 2, preference optimisation on judged pairs.
 
-The options come from the stage-2 configs (`jobmatch.training.stage2_config`): a field's
+The options come from the stage-2 configs (`jobmatch.training.config`): a field's
 default and help are written once, there. Options whose default depends on `--mode` are
 None here and take the mode's config default.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
 import click
 
-from jobmatch.cli.options import INPUT_FILE, progress_option
+from jobmatch.cli.options import INPUT_FILE, config_field, config_option, progress_option
 from jobmatch.cli.options import show_progress as _show_progress
 from jobmatch.cli.options import status as _status
 from jobmatch.cli.train import report_training, split_jobs
-from jobmatch.training.stage2_config import CONFIGS, FullConfig, HeadConfig
+from jobmatch.training.config import CONFIGS, FullConfig, HeadConfig
 
 MODE_FIELDS = ("epochs", "batch_size", "lr", "retention_weight")
 """Fields each mode sets its own default for."""
 
 
-def _field(config: type, name: str) -> dataclasses.Field:
-    return next(f for f in dataclasses.fields(config) if f.name == name)
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def loss_option(name: str, **kwargs: Any):
+def loss_option(name: str, *decls: str, **kwargs: Any):
     """An option of a field both modes share, with its config default and help."""
-    spec = _field(FullConfig, name)
-    return click.option(
-        _flag(name), default=spec.default, show_default=True, help=spec.metadata["help"], **kwargs
-    )
+    return config_option(FullConfig, name, *decls, **kwargs)
 
 
 def mode_option(name: str, **kwargs: Any):
     """An option whose default comes from the --mode's config."""
-    full, head = _field(FullConfig, name), _field(HeadConfig, name)
+    full, head = config_field(FullConfig, name), config_field(HeadConfig, name)
     return click.option(
-        _flag(name),
+        "--" + name.replace("_", "-"),
         default=None,
         help=f"{full.metadata['help']}  [default: {full.default:g} full, {head.default:g} head]",
         **kwargs,
@@ -83,7 +71,7 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
     "model",
     required=True,
     metavar="STAGE1",
-    help=_field(FullConfig, "model").metadata["help"],
+    help=config_field(FullConfig, "model").metadata["help"],
 )
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
 @click.option(
@@ -99,12 +87,7 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
 @loss_option("beta", type=POSITIVE)
 @loss_option("temperature", type=POSITIVE)
 @loss_option("gamma", type=float)
-@click.option(
-    "--reference-free/--reference",
-    default=_field(FullConfig, "reference_free").default,
-    show_default=True,
-    help=_field(FullConfig, "reference_free").metadata["help"],
-)
+@loss_option("reference_free", "--reference-free/--reference", show_default=True)
 @loss_option("sft_weight", type=click.FloatRange(min=0))
 @mode_option("retention_weight", type=click.FloatRange(min=0))
 @mode_option("lr", type=POSITIVE)

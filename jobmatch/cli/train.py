@@ -7,13 +7,12 @@ from pathlib import Path
 
 import click
 
-from jobmatch.cli.options import (
-    INPUT_FILE,
-    model_option,
-    progress_option,
-)
+from jobmatch.cli.options import INPUT_FILE, config_option, model_option, progress_option
 from jobmatch.cli.options import show_progress as _show_progress
 from jobmatch.cli.options import status as _status
+from jobmatch.training.config import ContrastiveConfig, PairsConfig
+
+POSITIVE = click.FloatRange(min=0, min_open=True)
 
 
 def read_labelled(jobs_path: str, candidates_path: str, qrels_path: str):
@@ -72,37 +71,16 @@ def train() -> None:
 )
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
 @model_option("Starting model.")
-@click.option(
-    "--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True
-)
-@click.option("--batch-size", type=click.IntRange(min=2), default=32, show_default=True)
-@click.option("--lr", type=float, default=2e-5, show_default=True)
-@click.option(
-    "--temperature",
-    type=click.FloatRange(min=0, min_open=True),
-    default=0.02,
-    show_default=True,
-    help="InfoNCE temperature; loss scale = 1/temperature.",
-)
-@click.option(
-    "--negatives",
-    type=click.IntRange(min=0),
-    default=5,
-    show_default=True,
-    help="Hard negatives per example, besides in-batch negatives.",
-)
-@click.option("--max-seq-length", type=click.IntRange(min=8), default=128, show_default=True)
-@click.option(
-    "--cached", is_flag=True, help="GradCache loss: large batches in small memory (CachedMNRL)."
-)
-@click.option("--mini-batch-size", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option(
-    "--eval-steps",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Evaluate/save every N steps (default: every epoch).",
-)
-@click.option("--resume", is_flag=True, help="Continue from the last checkpoint in --out.")
+@config_option(ContrastiveConfig, "epochs", type=POSITIVE)
+@config_option(ContrastiveConfig, "batch_size", type=click.IntRange(min=2))
+@config_option(ContrastiveConfig, "lr", type=POSITIVE)
+@config_option(ContrastiveConfig, "temperature", type=POSITIVE)
+@config_option(ContrastiveConfig, "negatives", type=click.IntRange(min=0))
+@config_option(ContrastiveConfig, "max_seq_length", type=click.IntRange(min=8))
+@config_option(ContrastiveConfig, "cached")
+@config_option(ContrastiveConfig, "mini_batch_size", type=click.IntRange(min=1))
+@config_option(ContrastiveConfig, "eval_steps", type=click.IntRange(min=1))
+@config_option(ContrastiveConfig, "resume")
 @click.option("--seed", type=int, default=0, show_default=True)
 @progress_option()
 def train_contrastive_command(
@@ -144,7 +122,7 @@ def train_contrastive_command(
           --model models/stage1-random --out models/stage1-mined
     """
     from jobmatch.training import data
-    from jobmatch.training.contrastive import ContrastiveConfig, train_contrastive
+    from jobmatch.training.contrastive import train_contrastive
     from jobmatch.training.evaluator import RankingEvaluator
 
     labelled = all((jobs_path, candidates_path, qrels_path))
@@ -204,28 +182,13 @@ def train_contrastive_command(
 @click.option("--label-col", default="label", show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
 @model_option("Starting model.")
-@click.option(
-    "--epochs",
-    type=click.FloatRange(min=0, min_open=True),
-    default=10.0,
-    show_default=True,
-    help="Upper bound; early stopping usually ends sooner.",
+@config_option(PairsConfig, "epochs", type=POSITIVE)
+@config_option(PairsConfig, "batch_size", type=click.IntRange(min=1))
+@config_option(PairsConfig, "lr", type=POSITIVE)
+@config_option(
+    PairsConfig, "validation_share", type=click.FloatRange(0, 1, min_open=True, max_open=True)
 )
-@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--lr", type=float, default=2e-5, show_default=True)
-@click.option(
-    "--validation-share",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.1,
-    show_default=True,
-)
-@click.option(
-    "--patience",
-    type=click.IntRange(min=1),
-    default=2,
-    show_default=True,
-    help="Evaluations without a better validation loss before stopping.",
-)
+@config_option(PairsConfig, "patience", type=click.IntRange(min=1))
 @click.option("--seed", type=int, default=0, show_default=True)
 @progress_option()
 def train_pairs_command(
@@ -252,7 +215,7 @@ def train_pairs_command(
     import polars as pl
 
     from jobmatch.io.importers import import_pairs
-    from jobmatch.training.pairs import JD, LABEL, RESUME, PairsConfig, train_pairs
+    from jobmatch.training.pairs import JD, LABEL, RESUME, train_pairs
 
     tables = import_pairs(pairs_path, resume_col=resume_col, jd_col=jd_col, label_col=label_col)
     resume_text = dict(tables.candidates.select("candidate_id", "text").iter_rows())

@@ -13,54 +13,12 @@ best checkpoint is kept. Multi-GPU: run the same command under `torchrun --nproc
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from jobmatch.encoder import load_encoder
+from jobmatch.training.config import ContrastiveConfig
 from jobmatch.training.evaluator import RankingEvaluator
-
-
-@dataclass
-class ContrastiveConfig:
-    """Stage-1 hyperparameters (CLI options of `jobmatch train contrastive`)."""
-
-    out: Path
-    """Output folder: the best model in sentence-transformers format, checkpoints below it."""
-    model: str | None = None
-    """Starting model id or folder (default: the bundled all-MiniLM-L6-v2)."""
-    epochs: float = 1.0
-    batch_size: int = 32
-    lr: float = 2e-5
-    temperature: float = 0.02
-    """InfoNCE temperature τ; the loss scale is 1/τ."""
-    negatives: int = 5
-    """Explicit hard negatives per example (besides in-batch negatives)."""
-    max_positives: int = 4
-    """Examples per training job (one per positive)."""
-    max_seq_length: int | None = 128
-    cached: bool = False
-    """GradCache (CachedMultipleNegativesRankingLoss): big batches in bounded memory."""
-    mini_batch_size: int = 16
-    """Mini-batch of the cached loss."""
-    warmup_ratio: float = 0.1
-    eval_steps: int | None = None
-    """Evaluate and save every N steps (default: once per epoch)."""
-    resume: bool = False
-    """Continue from the last checkpoint in `out`."""
-    seed: int = 0
-    progress: bool = True
-    logging_steps: int = 10
-    extra_args: dict[str, Any] = field(default_factory=dict)
-    """Further SentenceTransformerTrainingArguments fields."""
-
-    def __post_init__(self) -> None:
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature}")
-        if self.negatives < 0:
-            raise ValueError(f"negatives must be >= 0, got {self.negatives}")
-        if self.batch_size < 2:
-            raise ValueError("batch_size must be >= 2 for in-batch negatives")
 
 
 @dataclass

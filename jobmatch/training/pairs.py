@@ -10,13 +10,12 @@ and the best checkpoint is kept.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 import torch
 
 from jobmatch.encoder import load_encoder
+from jobmatch.training.config import PairsConfig
 from jobmatch.training.contrastive import TrainResult, has_accelerator
 
 RESUME, JD, LABEL = "resume", "jd", "label"
@@ -27,31 +26,6 @@ class UnitInterval(torch.nn.Module):
 
     def forward(self, cosine: torch.Tensor) -> torch.Tensor:
         return (cosine + 1.0) / 2.0
-
-
-@dataclass
-class PairsConfig:
-    """Hyperparameters of `jobmatch train pairs`."""
-
-    out: Path
-    model: str | None = None
-    epochs: float = 10.0
-    batch_size: int = 16
-    lr: float = 2e-5
-    validation_share: float = 0.1
-    patience: int = 2
-    """Evaluations without a lower validation loss before stopping."""
-    eval_steps: int | None = None
-    max_seq_length: int | None = 256
-    warmup_ratio: float = 0.1
-    seed: int = 0
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        if not 0 < self.validation_share < 1:
-            raise ValueError(f"validation_share must be in (0, 1), got {self.validation_share}")
-        if self.patience < 1:
-            raise ValueError(f"patience must be >= 1, got {self.patience}")
 
 
 def split_pairs(pairs: pl.DataFrame, share: float, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:

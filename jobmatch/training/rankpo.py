@@ -30,9 +30,9 @@ from transformers import TrainerCallback
 
 from jobmatch.losses.rankpo import RankPOLoss, reference_scores
 from jobmatch.metrics import alignment
+from jobmatch.training.config import FullConfig, HeadConfig, Stage2Config
 from jobmatch.training.contrastive import TrainResult, has_accelerator
 from jobmatch.training.head import train_linear_head
-from jobmatch.training.stage2_config import FullConfig, HeadConfig, Stage2Config
 
 PREFERENCES = "preferences"
 RETENTION = "retention"

@@ -236,8 +236,8 @@ def test_preference_retention_is_rankpo_with_the_rules_as_judge(tiny_encoder) ->
     import numpy as np
     import torch
 
+    from jobmatch.training.config import FullConfig, HeadConfig
     from jobmatch.training.rankpo import retention_loss
-    from jobmatch.training.stage2_config import FullConfig, HeadConfig
 
     model = tiny_encoder.model
     texts = (["a senior ml engineer in Berlin", "a data scientist, remote"],
@@ -277,8 +277,8 @@ def test_preference_retention_is_rankpo_with_the_rules_as_judge(tiny_encoder) ->
 
 
 def test_preference_retention_takes_one_negative_per_row(tiny_model_dir: Path) -> None:
+    from jobmatch.training.config import HeadConfig
     from jobmatch.training.rankpo import train_rankpo
-    from jobmatch.training.stage2_config import HeadConfig
 
     two_negatives = {"anchor": ["q"], "positive": ["p"], "negative_1": ["n"], "negative_2": ["m"]}
     config = HeadConfig(out=Path("unused"), model=str(tiny_model_dir))
@@ -364,8 +364,8 @@ def test_linear_head_is_evaluated_every_epoch_on_the_model_it_saves(
 ) -> None:
     from sentence_transformers import SentenceTransformer
 
+    from jobmatch.training.config import HeadConfig
     from jobmatch.training.rankpo import AlignmentEvaluator, preference_texts, train_rankpo
-    from jobmatch.training.stage2_config import HeadConfig
 
     texts = preference_texts(
         pl.read_parquet(judged),

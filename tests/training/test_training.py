@@ -285,7 +285,8 @@ def test_cli_train_pairs_with_early_stopping(tmp_path: Path, tiny_model_dir) -> 
 
 
 def test_cached_loss_trains_and_resume_continues(tmp_path: Path, labelled, tiny_model_dir) -> None:
-    from jobmatch.training.contrastive import ContrastiveConfig, train_contrastive
+    from jobmatch.training.config import ContrastiveConfig
+    from jobmatch.training.contrastive import train_contrastive
 
     _, jobs, candidates, qrels = labelled
     rows = data.rows_with_texts(

@@ -1,11 +1,15 @@
-"""Stage-2 settings, one config per mode; light to import, so the CLI builds its options
-from these fields (their defaults and help) without loading torch."""
+"""Training settings: one dataclass per trainer (stage 1, pair regression, each stage-2 mode).
+
+Each hyperparameter is written once, here: a field's default is the library's and the CLI's,
+and its `help` metadata is the option's help (as TRL's configs do). Light to import, so the
+CLI builds its options from these fields without loading torch.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 Mode = Literal["full", "head"]
 RetentionLoss = Literal["contrastive", "preference"]
@@ -13,6 +17,88 @@ RetentionLoss = Literal["contrastive", "preference"]
 
 def _help(text: str) -> dict[str, str]:
     return {"help": text}
+
+
+@dataclass
+class ContrastiveConfig:
+    """Stage 1: InfoNCE with in-batch and hard negatives (`jobmatch train contrastive`)."""
+
+    out: Path = field(metadata=_help("Folder the best model is saved to (checkpoints below it)."))
+    model: str | None = field(
+        default=None, metadata=_help("Starting model id or folder (default: bundled MiniLM).")
+    )
+    epochs: float = field(default=1.0, metadata=_help("Passes over the training examples."))
+    batch_size: int = field(
+        default=32, metadata=_help("Examples per step; each one's in-batch negatives.")
+    )
+    lr: float = field(default=2e-5, metadata=_help("Learning rate."))
+    temperature: float = field(
+        default=0.02, metadata=_help("InfoNCE temperature; loss scale = 1/temperature.")
+    )
+    negatives: int = field(
+        default=5, metadata=_help("Hard negatives per example, besides in-batch negatives.")
+    )
+    max_positives: int = 4
+    """Examples per training job (one per positive)."""
+    max_seq_length: int | None = field(default=128, metadata=_help("Tokens per text."))
+    cached: bool = field(
+        default=False,
+        metadata=_help("GradCache loss: large batches in small memory (CachedMNRL)."),
+    )
+    mini_batch_size: int = field(default=16, metadata=_help("Mini-batch of the cached loss."))
+    warmup_ratio: float = 0.1
+    eval_steps: int | None = field(
+        default=None, metadata=_help("Evaluate/save every N steps (default: every epoch).")
+    )
+    resume: bool = field(
+        default=False, metadata=_help("Continue from the last checkpoint in --out.")
+    )
+    seed: int = 0
+    progress: bool = True
+    logging_steps: int = 10
+    extra_args: dict[str, Any] = field(default_factory=dict)
+    """Further SentenceTransformerTrainingArguments fields."""
+
+    def __post_init__(self) -> None:
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        if self.negatives < 0:
+            raise ValueError(f"negatives must be >= 0, got {self.negatives}")
+        if self.batch_size < 2:
+            raise ValueError("batch_size must be >= 2 for in-batch negatives")
+
+
+@dataclass
+class PairsConfig:
+    """Pair regression on (resume, jd, label) rows (`jobmatch train pairs`)."""
+
+    out: Path = field(metadata=_help("Folder the best model is saved to."))
+    model: str | None = field(
+        default=None, metadata=_help("Starting model id or folder (default: bundled MiniLM).")
+    )
+    epochs: float = field(
+        default=10.0, metadata=_help("Upper bound; early stopping usually ends sooner.")
+    )
+    batch_size: int = field(default=16, metadata=_help("Pairs per step."))
+    lr: float = field(default=2e-5, metadata=_help("Learning rate."))
+    validation_share: float = field(
+        default=0.1, metadata=_help("Share of pairs held out for the validation loss.")
+    )
+    patience: int = field(
+        default=2,
+        metadata=_help("Evaluations without a better validation loss before stopping."),
+    )
+    eval_steps: int | None = None
+    max_seq_length: int | None = 256
+    warmup_ratio: float = 0.1
+    seed: int = 0
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 < self.validation_share < 1:
+            raise ValueError(f"validation_share must be in (0, 1), got {self.validation_share}")
+        if self.patience < 1:
+            raise ValueError(f"patience must be >= 1, got {self.patience}")
 
 
 @dataclass
