@@ -18,20 +18,28 @@ Writes benchmarks/results/encode.json.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
-import platform
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import click
 import numpy as np
+from _common import (
+    RESULTS,
+    CpuMeter,
+    config_command,
+    config_dict,
+    cpu_flags,
+    load_average,
+    machine_info,
+    package_versions,
+    parse_config,
+    script_help,
+    write_json,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))  # for index_factories.CpuMeter
 VARIANTS = (
     "torch",
     "torch-bf16",
@@ -58,10 +66,10 @@ class Config:
     seed: int = field(default=0, metadata={"help": "corpus seed"})
     batch_size: int = field(default=64, metadata={"help": "texts per forward pass"})
     repeats: int = field(default=3, metadata={"help": "timed passes per variant (best counts)"})
-    variants: tuple[str, ...] = field(default=VARIANTS, metadata={"help": "variants to run"})
-    out: Path = field(
-        default=ROOT / "benchmarks" / "results" / "encode.json", metadata={"help": "JSON out"}
+    variants: tuple[str, ...] = field(
+        default=VARIANTS, metadata={"help": "variants to run", "type": click.Choice(VARIANTS)}
     )
+    out: Path = field(default=RESULTS / "encode.json", metadata={"help": "JSON out"})
     readme: str = field(
         default="", metadata={"help": "with a README path: only rewrite its table from --out"}
     )
@@ -82,9 +90,9 @@ def main(config: Config) -> dict[str, Any]:
     docs = candidates["text"].to_list()
     report: dict[str, Any] = {
         "benchmark": "encode",
-        "machine": machine_info(),
-        "versions": versions(),
-        "parameters": {**dataclasses.asdict(config), "out": str(config.out)},
+        "machine": machine(),
+        "versions": package_versions(*PACKAGES),
+        "parameters": config_dict(config),
         "anchor": ANCHOR,
         "goal": GOAL,
         "results": [],
@@ -97,9 +105,8 @@ def main(config: Config) -> dict[str, Any]:
         report["results"].append(result)
         print(json.dumps(result), flush=True)
     report["summary"] = summarise(report["results"])
-    report["machine"]["load_average_end"] = os.getloadavg()
-    config.out.parent.mkdir(parents=True, exist_ok=True)
-    config.out.write_text(json.dumps(report, indent=2) + "\n")
+    report["machine"]["load_average_end"] = load_average()
+    write_json(report, config.out)
     return report
 
 
@@ -112,8 +119,6 @@ def run_variant(
     judgments: dict,
     reference: dict[str, Any],
 ) -> dict[str, Any]:
-    from index_factories import CpuMeter
-
     from jobmatch.encoder import load_encoder
     from jobmatch.metrics import evaluate_run
 
@@ -183,32 +188,18 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def markdown_table(report: dict[str, Any]) -> str:
-    """The README's encoding table, generated from a results JSON (no hand-typed numbers)."""
-    lines = [
-        "| variant | docs/s | tokens/s | speed-up | cosine vs torch (mean / min) "
-        "| nDCG@20 | retention | others' CPU share |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in report["results"]:
-        best = min(r["passes"], key=lambda p: p["seconds"])
-        lines.append(
-            f"| {r['variant']} | {r['docs_per_s']:.1f} | {r['tokens_per_s']:,.0f} "
-            f"| {r['speedup_vs_torch']:.2f}x | {r['cosine_vs_torch_mean']:.4f} / "
-            f"{r['cosine_vs_torch_min']:.4f} | {r['ndcg@20']:.4f} | {r['ndcg_retention']:.2%} "
-            f"| {best['others_cpu_share']:.0%} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def update_readme(report: dict[str, Any], readme: Path) -> None:
-    """Replace the table between the encode markers of the README (benchmarks/report.py)."""
+def update_readme(results: Path, readme: Path) -> None:
+    """Rewrite only the encode table of `readme` from the results JSON at `results` (the
+    table itself is benchmarks/report.py's, which renders every README table)."""
+    from report import encode as encode_table
     from report import replace_block
 
     try:
-        text = replace_block(readme.read_text("utf-8"), "encode", markdown_table(report))
+        text = replace_block(
+            readme.read_text("utf-8"), "encode", encode_table(json.loads(results.read_text()))
+        )
     except ValueError as exc:
-        raise SystemExit(f"{readme}: {exc}") from exc
+        raise click.ClickException(f"{readme}: {exc}") from exc
     readme.write_text(text, "utf-8")
 
 
@@ -226,52 +217,34 @@ def _torch_threads() -> int:
     return torch.get_num_threads()
 
 
-def versions() -> dict[str, str | None]:
-    from importlib import metadata
-
-    found = {}
-    for name in ("torch", "transformers", "sentence-transformers", "onnxruntime", "onnx",
-                 "openvino", "nncf", "numpy", "jobmatch"):  # fmt: skip
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
+PACKAGES = ("torch", "transformers", "sentence-transformers", "onnxruntime", "onnx",
+            "openvino", "nncf", "numpy", "jobmatch")  # fmt: skip
+EXTENSIONS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
+"""The SIMD/matrix extensions that decide int8 and bf16 speed."""
 
 
-def machine_info() -> dict[str, Any]:
-    """CPU model and the SIMD/matrix extensions that decide int8 and bf16 speed."""
+def machine() -> dict[str, Any]:
     from jobmatch.backends import available_cores
 
-    cpu, flags = "unknown", []
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu == "unknown":
-                cpu = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = line.split(":", 1)[1].split()
-    except OSError:
-        pass
-    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
-    return {
-        "cpu_model": cpu,
-        "cpu_extensions": [f for f in wanted if f in flags],
-        "cores": os.cpu_count(),
-        "cores_available": available_cores(),
-        "python": platform.python_version(),
-        "load_average_start": os.getloadavg(),
-    }
+    return machine_info(
+        cpu_extensions=cpu_flags(EXTENSIONS),
+        cores_available=available_cores(),
+        load_average_start=load_average(),
+    )
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    from dataclass_options import parse_config
+def parse_args(argv: list[str]) -> Config:
+    """The Config a command line gives, for callers that run `main` themselves."""
+    return parse_config(Config, argv)
 
-    return parse_config(Config, __doc__.split("\n\n")[0], argv, choices={"variants": VARIANTS})
+
+@config_command(Config, help=script_help(__doc__))
+def cli(config: Config) -> None:
+    if config.readme:
+        update_readme(config.out, Path(config.readme))
+    else:
+        main(config)
 
 
 if __name__ == "__main__":
-    options = parse_args()
-    if options.readme:
-        update_readme(json.loads(options.out.read_text()), Path(options.readme))
-    else:
-        main(options)
+    cli()

@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/index_build.py                      # 10k/100k text, 100k/1M store, ~15 min
-    python benchmarks/index_build.py --text-sizes 2000 --text-sizes 20000 --store-sizes 100000
+    python benchmarks/index_build.py --text-sizes 2000 20000 --store-sizes 100000
 
 Two kinds of build, each run as a separate `jobmatch index build` process whose own peak RSS
 is recorded (through a small wrapper process, see RSS_WRAPPER):
@@ -17,31 +17,52 @@ Writes benchmarks/results/index_build.json.
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "index_build.json"
+from _common import (
+    RESULTS,
+    config_command,
+    config_dict,
+    jobmatch_command,
+    machine_info,
+    offline_env,
+    script_help,
+    write_json,
+)
 
 
 @dataclass
 class IndexBuildConfig:
-    text_sizes: list[int] = field(default_factory=lambda: [10_000, 100_000])
-    store_sizes: list[int] = field(default_factory=lambda: [100_000, 1_000_000])
-    store_factories: list[str] = field(default_factory=lambda: ["Flat", "IVF{nlist},Flat"])
-    """`{nlist}` becomes the IVF list count jobmatch's auto choice uses for that size."""
-    chunk_rows: int = 8192
-    workdir: Path | None = None
-    out: Path = RESULTS
+    text_sizes: list[int] = field(
+        default_factory=lambda: [10_000, 100_000],
+        metadata={"help": "candidate counts of the builds from text"},
+    )
+    store_sizes: list[int] = field(
+        default_factory=lambda: [100_000, 1_000_000],
+        metadata={"help": "vector counts of the builds from an embedding store"},
+    )
+    store_factories: list[str] = field(
+        default_factory=lambda: ["Flat", "IVF{nlist},Flat"],
+        metadata={
+            "help": "factories of the store builds; {nlist} becomes the IVF list count "
+            "jobmatch's auto choice uses for that size"
+        },
+    )
+    chunk_rows: int = field(default=8192, metadata={"help": "rows per chunk and store part"})
+    workdir: Path | None = field(
+        default=None,
+        metadata={
+            "help": "folder for the temporary data [default: the system's]",
+            "type": click.Path(file_okay=False, path_type=Path),
+        },
+    )
+    out: Path = field(default=RESULTS / "index_build.json", metadata={"help": "JSON path"})
 
 
 RSS_WRAPPER = (
@@ -101,12 +122,11 @@ def main(config: IndexBuildConfig) -> dict:
     from jobmatch.synth import write_corpus
     from jobmatch.testing import build_tiny_model
 
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    cli = [sys.executable, "-m", "jobmatch.cli"]
+    env = offline_env()
     results: dict = {
-        "machine": {"cpu": _cpu(), "cores": os.cpu_count(), "python": platform.python_version()},
+        "machine": machine_info(cpu_key="cpu"),
         "date": time.strftime("%Y-%m-%d"),
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()},
+        "config": config_dict(config),
         "text_builds": [],
         "store_builds": [],
     }
@@ -116,8 +136,7 @@ def main(config: IndexBuildConfig) -> dict:
         for n in config.text_sizes:
             data = write_corpus(work / f"text-{n}", n_candidates=n, n_jobs=1, seed=0)
             run = timed(
-                [
-                    *cli,
+                jobmatch_command(
                     "index",
                     "build",
                     "--input",
@@ -131,7 +150,7 @@ def main(config: IndexBuildConfig) -> dict:
                     "--chunk-rows",
                     str(config.chunk_rows),
                     "--no-progress",
-                ],
+                ),
                 env,
             )
             run.update(n=n, docs_per_second=round(n / run["seconds"], 1))
@@ -143,8 +162,7 @@ def main(config: IndexBuildConfig) -> dict:
             for template in config.store_factories:
                 factory = template.format(nlist=ivf_nlist(n))
                 run = timed(
-                    [
-                        *cli,
+                    jobmatch_command(
                         "index",
                         "build",
                         "--embeddings",
@@ -154,49 +172,19 @@ def main(config: IndexBuildConfig) -> dict:
                         "--factory",
                         factory,
                         "--no-progress",
-                    ],
+                    ),
                     env,
                 )
                 vectors_mib = n * 384 * 4 / 2**20
                 run.update(n=n, factory=factory, vectors_mib=round(vectors_mib, 1))
                 results["store_builds"].append(run)
                 print(f"store n={n} {factory}: {run}", flush=True)
-    config.out.parent.mkdir(parents=True, exist_ok=True)
-    config.out.write_text(json.dumps(results, indent=2) + "\n")
+    write_json(results, config.out)
     return results
 
 
-def _cpu() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
-@click.command(help=__doc__)
-@click.option("--text-sizes", type=int, multiple=True)
-@click.option("--store-sizes", type=int, multiple=True)
-@click.option("--store-factories", multiple=True, help="Factory templates ({nlist} allowed).")
-@click.option("--chunk-rows", type=int, default=IndexBuildConfig.chunk_rows, show_default=True)
-@click.option("--workdir", type=click.Path(file_okay=False), default=None)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=RESULTS)
-def cli(
-    text_sizes: tuple[int, ...],
-    store_sizes: tuple[int, ...],
-    store_factories: tuple[str, ...],
-    chunk_rows: int,
-    workdir: str | None,
-    out: Path,
-) -> None:
-    config = IndexBuildConfig(
-        chunk_rows=chunk_rows, workdir=Path(workdir) if workdir else None, out=out
-    )
-    if text_sizes:
-        config.text_sizes = list(text_sizes)
-    if store_sizes:
-        config.store_sizes = list(store_sizes)
-    if store_factories:
-        config.store_factories = list(store_factories)
+@config_command(IndexBuildConfig, help=script_help(__doc__))
+def cli(config: IndexBuildConfig) -> None:
     main(config)
 
 

@@ -18,11 +18,9 @@ what it measured) and benchmarks/results/index_factories.png (recall@k vs batche
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import json
 import os
-import platform
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,8 +28,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-RESULTS = Path(__file__).resolve().parent / "results"
+from _common import (
+    RESULTS,
+    CpuMeter,
+    config_command,
+    config_dict,
+    cpu_flags,
+    load_average,
+    machine_info,
+    memory_gib,
+    script_help,
+    wait_for_quiet,
+    write_json,
+)
 
 DEFAULT_FACTORIES = (
     "Flat",
@@ -112,9 +121,9 @@ def main(config: Config) -> dict[str, Any]:
     report: dict[str, Any] = {
         "benchmark": "index_factories",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine_info(),
+        "machine": machine(),
         "parameters": {
-            **{k: v for k, v in dataclasses.asdict(config).items() if k not in ("out", "plot")},
+            **config_dict(config, exclude=("out", "plot")),
             "data": "jobmatch/testing.py low_rank_vectors: 64 latent Gaussian clusters of rank "
             f"{config.rank}, decaying spectrum, orthonormal projection to d={config.dimension}, "
             f"isotropic noise {config.noise}, L2-normalised; queries use seed {config.seed + 1}",
@@ -168,7 +177,7 @@ def main(config: Config) -> dict[str, Any]:
         result["other_processes_cpu_share"] = meter.others_share()
         report["results"].append(result)
         print(json.dumps({k: v for k, v in result.items() if k != "sweep"}), flush=True)
-        report["machine"]["load_average_end"] = os.getloadavg()
+        report["machine"]["load_average_end"] = load_average()
         write_json(report, config.out)
         gc.collect()
     plot(report, config.plot)
@@ -187,78 +196,19 @@ def _resumable(config: Config, parameters: dict[str, Any]) -> list[dict[str, Any
     return [r for r in earlier.get("results", []) if r["factory"] in config.factories]
 
 
-def machine_info() -> dict[str, Any]:
+def machine() -> dict[str, Any]:
     """CPU, memory and library versions: QPS figures mean nothing without them."""
     import faiss
 
-    cpu = "unknown"
-    flags: list[str] = []
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and cpu == "unknown":
-                cpu = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = line.split(":", 1)[1].split()
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return {
-        "cpu_model": cpu,
-        "cpu_simd": [f for f in ("avx2", "avx512f", "avx512_vnni", "fma") if f in flags],
-        "cores": os.cpu_count(),
-        "memory_gib": round(memory / 2**30, 1),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "faiss": faiss.__version__,
-        "faiss_simd": faiss.get_compile_options(),
-        "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
-        "load_average_start": os.getloadavg(),
-    }
-
-
-class CpuMeter:
-    """Share of the machine's CPU time used by *other* processes since creation.
-
-    The machine is shared; with 2 cores and spinning OpenMP threads, another busy process can
-    halve our throughput, so every timing carries this contamination figure.
-    """
-
-    def __init__(self) -> None:
-        self.start = (time.perf_counter(), _busy_cpu_seconds(), time.process_time())
-
-    def others_share(self) -> float | None:
-        wall, busy, own = self.start
-        wall = time.perf_counter() - wall
-        total = _busy_cpu_seconds()
-        if total is None or busy is None or wall <= 0:
-            return None
-        others = (total - busy) - (time.process_time() - own)
-        return round(max(0.0, others) / (wall * (os.cpu_count() or 1)), 3)
-
-
-def _busy_cpu_seconds() -> float | None:
-    """Non-idle CPU seconds of all processes since boot, from /proc/stat."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    except OSError:
-        return None
-    ticks = [int(x) for x in fields]
-    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
-    busy = sum(ticks[:8]) - idle  # guest time is already inside user
-    return busy / os.sysconf("SC_CLK_TCK")
-
-
-def wait_for_quiet(max_seconds: int, *, threshold: float = 0.1, window: float = 5.0) -> float:
-    """Wait until other processes use < `threshold` of the CPU over `window` s; seconds waited."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < max_seconds:
-        meter = CpuMeter()
-        time.sleep(window)
-        share = meter.others_share()
-        if share is None or share < threshold:
-            break
-        print(f"waiting: other processes use {share:.0%} of the CPU", flush=True)
-    return round(max(0.0, time.perf_counter() - started - window), 1)
+    return machine_info(
+        cpu_simd=cpu_flags(("avx2", "avx512f", "avx512_vnni", "fma")),
+        memory_gib=memory_gib(),
+        numpy=np.__version__,
+        faiss=faiss.__version__,
+        faiss_simd=faiss.get_compile_options(),
+        openblas_env={k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
+        load_average_start=load_average(),
+    )
 
 
 def measure_sgemm(xq: np.ndarray, xb: np.ndarray, *, repeats: int = REPEATS) -> dict[str, Any]:
@@ -431,11 +381,6 @@ def recall(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean(hits)) / truth.shape[1]
 
 
-def write_json(report: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n", "utf-8")
-
-
 def plot(report: dict[str, Any], path: Path) -> None:
     """Recall@k against batched QPS (log x), one curve per factory, defaults marked."""
     import matplotlib
@@ -478,12 +423,10 @@ def plot(report: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    """Command-line options generated from the Config fields and their help."""
-    from dataclass_options import parse_config
-
-    return parse_config(Config, __doc__.split("\n\n")[0], argv)
+@config_command(Config, help=script_help(__doc__))
+def cli(config: Config) -> None:
+    main(config)
 
 
 if __name__ == "__main__":
-    main(parse_args())
+    cli()

@@ -18,11 +18,8 @@ repeated runs in fresh processes).
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,13 +27,16 @@ from typing import Any
 
 import click
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from index_build import write_store  # noqa: E402
-
-RESULTS = ROOT / "benchmarks" / "results" / "query.json"
+from _common import (
+    RESULTS,
+    jobmatch_command,
+    load_average,
+    machine_info,
+    offline_env,
+    script_help,
+    write_json,
+)
+from index_build import write_store
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -48,9 +48,7 @@ def help_seconds(repeats: int) -> dict[str, float]:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "jobmatch", "--help"], check=True, capture_output=True
-        )
+        subprocess.run(jobmatch_command("--help"), check=True, capture_output=True)
         times.append(time.perf_counter() - started)
     return {"best_s": round(min(times), 3), "median_s": round(statistics.median(times), 3)}
 
@@ -71,7 +69,6 @@ def run(
     from jobmatch.search import open_index, search, text_jobs
     from jobmatch.synth import write_corpus
 
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     started = time.perf_counter()
     encoder = load_encoder(model)
     model_load_s = time.perf_counter() - started
@@ -81,9 +78,9 @@ def run(
     generate_s = time.perf_counter() - started
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "jobmatch", "index", "build", "--embeddings", str(store),
-         "--index", str(index), "--factory", factory, "--no-progress"],
-        check=True, env=env,
+        jobmatch_command("index", "build", "--embeddings", str(store), "--index", str(index),
+                         "--factory", factory, "--no-progress"),
+        check=True, env=offline_env(),
     )  # fmt: skip
     build_s = time.perf_counter() - started
     corpus = write_corpus(workdir / "jobs", n_candidates=10, n_jobs=max(queries, batch), seed=0)
@@ -143,7 +140,7 @@ def run(
     }
 
 
-@click.command(help=__doc__)
+@click.command(help=script_help(__doc__))
 @click.option("--n", type=int, default=1_000_000, show_default=True)
 @click.option("--factory", default="auto", show_default=True)
 @click.option("--model", default=None, help="Query model [default: the bundled MiniLM].")
@@ -152,7 +149,9 @@ def run(
 @click.option("--k", type=int, default=20, show_default=True)
 @click.option("--help-repeats", type=int, default=10, show_default=True)
 @click.option("--workdir", type=click.Path(file_okay=False), default=None)
-@click.option("--out", type=click.Path(dir_okay=False), default=str(RESULTS), show_default=True)
+@click.option(
+    "--out", type=click.Path(dir_okay=False), default=str(RESULTS / "query.json"), show_default=True
+)
 def main(
     n: int,
     factory: str,
@@ -175,13 +174,12 @@ def main(
     results = {
         "benchmark": "query",
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "faiss": faiss.__version__,
-            "load_average": list(os.getloadavg()),
-        },
+        "machine": machine_info(
+            cpu_key=None,
+            torch=torch.__version__,
+            faiss=faiss.__version__,
+            load_average=load_average(),
+        ),
         "parameters": {"n": n, "factory": factory, "k": k, "queries": queries, "batch": batch},
         "notes": [
             "Index vectors are generated (jobmatch/testing.py); queries are synthetic job "
@@ -194,7 +192,7 @@ def main(
         ],
         **figures,
     }
-    Path(out).write_text(json.dumps(results, indent=2) + "\n")
+    write_json(results, out)
     click.echo(json.dumps(figures, indent=2))
 
 

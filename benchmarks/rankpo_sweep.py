@@ -27,7 +27,6 @@ import copy
 import itertools
 import json
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -35,9 +34,8 @@ from typing import Any
 
 import click
 import numpy as np
+from _common import RESULTS, load_average, machine_info, script_help, write_json
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 GOAL_NDCG_SHARE = 0.90
 GOAL_ALIGNMENT_GAIN = 0.10
 
@@ -251,8 +249,8 @@ def train_point(
     epochs: float,
     seed: int,
 ) -> dict[str, Any]:
+    from jobmatch.training.config import CONFIGS
     from jobmatch.training.rankpo import preference_texts, train_rankpo
-    from jobmatch.training.stage2_config import CONFIGS
 
     config = CONFIGS[mode](
         out=out,
@@ -469,7 +467,7 @@ def _floats(text: str) -> list[float]:
     return [float(v) for v in text.split(",") if v.strip()]
 
 
-@click.command(help=__doc__)
+@click.command(help=script_help(__doc__))
 @click.option("--run", "run_dir", type=click.Path(file_okay=False, exists=True), required=True)
 @click.option("--lrs", default="5e-6,2e-5,5e-5,1e-4", show_default=True)
 @click.option("--weights", default="0,1", show_default=True, help="Retention weights; 0 = plain.")
@@ -566,13 +564,9 @@ def main(
     results.update(
         benchmark="rankpo_sweep",
         date=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        machine={
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "device": "cpu",
-            "load_average_start": list(os.getloadavg()),
-        },
+        machine=machine_info(
+            cpu_key=None, torch=torch.__version__, device="cpu", load_average_start=load_average()
+        ),
         parameters={
             "corpus": {
                 "candidates": run["candidates"].height,
@@ -603,9 +597,7 @@ def main(
         if results.get("points") and "stage1" in results:
             results["goal_met_by"] = goal_points(results)
             plot(results, out_path.with_suffix(".png"))
-        tmp = out_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(results, indent=2) + "\n")
-        tmp.replace(out_path)
+        write_json(results, out_path)
 
     if steps_only:
         results["reference_timing"] = reference_timing(
@@ -622,8 +614,8 @@ def main(
     click.echo(f"stage 1: {results['stage1']}")
     train_seed = seed if train_seed is None else train_seed
     from jobmatch.training import data
+    from jobmatch.training.config import CONFIGS
     from jobmatch.training.rankpo import retention_examples, retention_from_training_rows
-    from jobmatch.training.stage2_config import CONFIGS
 
     if retention_from == "mined":
         retention = retention_from_training_rows(
@@ -683,7 +675,7 @@ def main(
                 results["points"].append(point)
                 save()
                 click.echo(json.dumps(point))
-    results["machine"]["load_average_end"] = list(os.getloadavg())
+    results["machine"]["load_average_end"] = load_average()
     save()
     click.echo(f"wrote {out_path}")
 

@@ -22,28 +22,37 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+from _common import (
+    RESULTS,
+    config_command,
+    config_dict,
+    jobmatch_command,
+    machine_info,
+    package_versions,
+    script_help,
+    write_json,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "ray_build.json"
+PACKAGES = ("ray", "torch", "faiss-cpu", "faiss-gpu-cu12", "sentence-transformers")
 
 
 @dataclass
 class RayBuildConfig:
-    candidates: int = 5000
-    workers: list[int] = field(default_factory=lambda: [1, 2])
-    model: str = "bundled:all-MiniLM-L6-v2"
-    chunk_rows: int = 1024
-    toy_rows: int = 60
-    out: Path = RESULTS
+    candidates: int = field(default=5000, metadata={"help": "synthetic candidates to index"})
+    workers: list[int] = field(
+        default_factory=lambda: [1, 2], metadata={"help": "Ray worker counts, one build each"}
+    )
+    model: str = field(default="bundled:all-MiniLM-L6-v2", metadata={"help": "encoding model"})
+    chunk_rows: int = field(default=1024, metadata={"help": "rows per chunk"})
+    toy_rows: int = field(default=60, metadata={"help": "rows of the fixed-cost (toy) Ray build"})
+    out: Path = field(default=RESULTS / "ray_build.json", metadata={"help": "JSON path"})
 
 
 def main(config: RayBuildConfig) -> dict:
@@ -61,7 +70,7 @@ def main(config: RayBuildConfig) -> dict:
         data = root / "data"
         synth = ["synth", "--candidates", str(config.candidates), "--jobs", "10"]
         subprocess.run(
-            [sys.executable, "-m", "jobmatch", *synth, "--out", str(data), "--no-progress"],
+            jobmatch_command(*synth, "--out", str(data), "--no-progress"),
             check=True,
             capture_output=True,
         )
@@ -133,9 +142,9 @@ def main(config: RayBuildConfig) -> dict:
     per_worker = best["per_worker_docs_per_s"]
     results = {
         "benchmark": "ray_build",
-        "machine": {"cpu": platform.processor(), "cores": os.cpu_count()},
-        "versions": _versions(),
-        "parameters": {**asdict(config), "out": str(config.out)},
+        "machine": machine_info(cpu_key="cpu"),
+        "versions": package_versions(*PACKAGES),
+        "parameters": config_dict(config),
         "runs": runs,
         "driver_docs_per_s": round(driver_rate, 1),
         "same_top_k": same,
@@ -155,8 +164,7 @@ def main(config: RayBuildConfig) -> dict:
             "workers at the measured rates) the driver, not encoding, is the bottleneck."
         ),
     }
-    config.out.parent.mkdir(parents=True, exist_ok=True)
-    config.out.write_text(json.dumps(results, indent=2) + "\n")
+    write_json(results, config.out)
     return results
 
 
@@ -170,28 +178,8 @@ def _run(engine: str, workers: int, rows: int, seconds: float) -> dict:
     }
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {}
-    for name in ("ray", "torch", "faiss-cpu", "faiss-gpu-cu12", "sentence-transformers"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return found
-
-
-@click.command(help=__doc__)
-@click.option("--candidates", type=int, default=RayBuildConfig.candidates, show_default=True)
-@click.option("--workers", type=int, multiple=True, help="Ray worker counts (repeatable).")
-@click.option("--model", default=RayBuildConfig.model, show_default=True)
-@click.option("--chunk-rows", type=int, default=RayBuildConfig.chunk_rows, show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=RESULTS)
-def cli(candidates: int, workers: tuple[int, ...], model: str, chunk_rows: int, out: Path) -> None:
-    config = RayBuildConfig(candidates=candidates, model=model, chunk_rows=chunk_rows, out=out)
-    if workers:
-        config.workers = list(workers)
+@config_command(RayBuildConfig, help=script_help(__doc__))
+def cli(config: RayBuildConfig) -> None:
     results = main(config)
     for run in results["runs"]:
         click.echo(json.dumps(run))

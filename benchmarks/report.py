@@ -1,28 +1,29 @@
-"""Regenerate the README's benchmark tables from benchmarks/results/*.json.
+"""Regenerate the benchmark tables of README.md and benchmarks/FINDINGS.md from
+benchmarks/results/*.json.
 
 Usage:
     python benchmarks/report.py            # rewrite every <!-- NAME-table:start/end --> block
-    python benchmarks/report.py --check    # exit 1 if the README is out of date
+    python benchmarks/report.py --check    # exit 1 if a document is out of date
+    python benchmarks/report.py --readme benchmarks/FINDINGS.md   # one document only
 
-Each table sits between `<!-- NAME-table:start -->` and `<!-- NAME-table:end -->` in README.md,
-where NAME is a results file's stem; numbers in those blocks are never typed by hand. A block
-whose JSON is missing is left as it is.
+Each table sits between `<!-- NAME-table:start -->` and `<!-- NAME-table:end -->` in a
+document, where NAME is a results file's stem; numbers in those blocks are never typed by hand.
+A block whose JSON is missing is left as it is.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from _common import RESULTS, ROOT, script_help
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 README = ROOT / "README.md"
-sys.path.insert(0, str(ROOT / "benchmarks"))
+DOCUMENTS = (README, ROOT / "benchmarks" / "FINDINGS.md")
+"""The documents with rendered blocks."""
 
 Report = dict[str, Any]
 
@@ -383,9 +384,22 @@ def ray_build(report: Report) -> str:
 
 
 def encode(report: Report) -> str:
-    from encode import markdown_table
-
-    return markdown_table(report)
+    """Encoding speed and quality per backend/quantisation against torch fp32."""
+    rows = []
+    for r in report["results"]:
+        best = min(r["passes"], key=lambda p: p["seconds"])
+        rows.append(
+            [r["variant"], f"{r['docs_per_s']:.1f}", f"{r['tokens_per_s']:,.0f}",
+             f"{r['speedup_vs_torch']:.2f}x",
+             f"{r['cosine_vs_torch_mean']:.4f} / {r['cosine_vs_torch_min']:.4f}",
+             f"{r['ndcg@20']:.4f}", f"{r['ndcg_retention']:.2%}", f"{best['others_cpu_share']:.0%}"]
+        )  # fmt: skip
+    return _table(
+        ["variant", "docs/s", "tokens/s", "speed-up", "cosine vs torch (mean / min)", "nDCG@20",
+         "retention", "others' CPU share"],
+        ["---", *["---:"] * 7],
+        rows,
+    )  # fmt: skip
 
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
@@ -423,23 +437,36 @@ def render_readme(text: str, results: Path = RESULTS) -> str:
     return text
 
 
-@click.command(help=__doc__)
-@click.option("--check", is_flag=True, help="Only report whether README.md is up to date.")
-@click.option("--readme", type=click.Path(dir_okay=False, exists=True), default=str(README))
-def main(check: bool, readme: str) -> None:
-    path = Path(readme)
-    text = path.read_text("utf-8")
-    try:
-        updated = render_readme(text)
-    except ValueError as exc:
-        raise click.ClickException(f"{path}: {exc}") from exc
-    if check:
-        if updated != text:
-            raise click.ClickException(f"{path} is out of date: run python benchmarks/report.py")
-        click.echo(f"{path} is up to date")
-        return
-    path.write_text(updated, "utf-8")
-    click.echo(f"updated {path}")
+@click.command(help=script_help(__doc__))
+@click.option("--check", is_flag=True, help="Only report whether the documents are up to date.")
+@click.option(
+    "--readme",
+    "documents",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    multiple=True,
+    default=DOCUMENTS,
+    show_default=True,
+    help="Document to render (repeatable).",
+)
+def main(check: bool, documents: tuple[Path, ...]) -> None:
+    stale = []
+    for path in documents:
+        text = path.read_text("utf-8")
+        try:
+            updated = render_readme(text)
+        except ValueError as exc:
+            raise click.ClickException(f"{path}: {exc}") from exc
+        if check:
+            if updated != text:
+                stale.append(path)
+            else:
+                click.echo(f"{path} is up to date")
+        elif updated != text:
+            path.write_text(updated, "utf-8")
+            click.echo(f"updated {path}")
+    if stale:
+        names = ", ".join(map(str, stale))
+        raise click.ClickException(f"{names} out of date: run python benchmarks/report.py")
 
 
 if __name__ == "__main__":

@@ -19,48 +19,92 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import platform
 import re
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
+from _common import (
+    RESULTS,
+    config_command,
+    config_dict,
+    jobmatch_command,
+    load_average,
+    machine_info,
+    offline_env,
+    package_versions,
+    script_help,
+    write_json,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "serve_load.json"
 _LISTENING = re.compile(r"Uvicorn running on http://([^:\s]+):(\d+)")
+PACKAGES = ("torch", "sentence-transformers", "faiss-cpu", "fastapi", "uvicorn", "httpx")
+
+
+def _help(text: str, **extra: Any) -> dict[str, Any]:
+    return {"help": text, **extra}
 
 
 @dataclass
 class LoadConfig:
-    requests: int = 2000
-    """Timed POST /match calls (after `warmup` untimed ones)."""
-    concurrency: int = 8
-    """Clients sending at the same time, one keep-alive connection each."""
-    k: int = 20
-    filter: str = "seniority>=2"
-    filter_every: int = 4
-    """Every n-th request carries `filter`; 0 means none do."""
-    warmup: int = 20
-    model: str | None = None
-    """Model for the generated index; None means the bundled all-MiniLM-L6-v2."""
-    index: str | None = None
-    """Serve this index instead of generating one."""
-    candidates: int = 2000
-    jobs: int = 200
-    """Synthetic jobs whose texts are the queries (cycled)."""
-    seed: int = 0
-    out: str = str(RESULTS)
-    workdir: str | None = None
-    startup_timeout: float = 300.0
+    requests: int = field(
+        default=2000,
+        metadata=_help(
+            "timed POST /match calls (after --warmup untimed ones)", type=click.IntRange(min=1)
+        ),
+    )
+    concurrency: int = field(
+        default=8,
+        metadata=_help(
+            "clients sending at the same time, one keep-alive connection each",
+            type=click.IntRange(min=1),
+        ),
+    )
+    k: int = field(default=20, metadata=_help("candidates per request"))
+    filter: str = field(default="seniority>=2", metadata=_help("metadata filter of some requests"))
+    filter_every: int = field(
+        default=4, metadata=_help("every n-th request carries --filter; 0 means none do")
+    )
+    warmup: int = field(default=20, metadata=_help("untimed requests before the timed ones"))
+    model: str | None = field(
+        default=None,
+        metadata=_help("model for the generated index [default: the bundled all-MiniLM-L6-v2]"),
+    )
+    index: str | None = field(
+        default=None,
+        metadata=_help(
+            "serve this index instead of generating one",
+            type=click.Path(file_okay=False, exists=True),
+        ),
+    )
+    candidates: int = field(
+        default=2000,
+        metadata=_help("synthetic candidates of the generated index", type=click.IntRange(min=10)),
+    )
+    jobs: int = field(
+        default=200, metadata=_help("synthetic jobs whose texts are the queries (cycled)")
+    )
+    seed: int = field(default=0, metadata=_help("seed of the synthetic corpus"))
+    out: str = field(
+        default=str(RESULTS / "serve_load.json"),
+        metadata=_help("JSON path", type=click.Path(dir_okay=False)),
+    )
+    workdir: str | None = field(
+        default=None,
+        metadata=_help(
+            "folder for the temporary corpus and index [default: the system's]",
+            type=click.Path(file_okay=False),
+        ),
+    )
+    startup_timeout: float = field(
+        default=300.0, metadata=_help("seconds to wait for `jobmatch serve` to listen")
+    )
 
 
 def main(config: LoadConfig) -> dict[str, Any]:
@@ -71,15 +115,15 @@ def main(config: LoadConfig) -> dict[str, Any]:
         texts = _query_texts(config, work)
         setup_seconds = time.perf_counter() - setup_started
         with _server(index, config, work) as (url, startup_seconds):
-            load_before = list(os.getloadavg())
+            load_before = load_average()
             run = asyncio.run(_load(url, texts, config))
-            load_after = list(os.getloadavg())
+            load_after = load_average()
             index_summary = _get_json(f"{url}/index")
     latencies = np.asarray(run.pop("latencies"))
     results = {
         "date": time.strftime("%Y-%m-%d"),
-        "machine": _machine(),
-        "parameters": {**asdict(config), "queries": len(texts)},
+        "machine": machine_info(cpu_key="cpu", packages=package_versions(*PACKAGES)),
+        "parameters": {**config_dict(config), "queries": len(texts)},
         "index": {
             key: index_summary[key] for key in ("model", "rows", "dimension", "factory", "path")
         },
@@ -97,18 +141,8 @@ def main(config: LoadConfig) -> dict[str, Any]:
         "setup_seconds": round(setup_seconds, 1),
         "load_average": {"before": load_before, "after": load_after},
     }
-    out = Path(config.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    write_json(results, config.out)
     return results
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "jobmatch", *args]
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
 def _build_index(config: LoadConfig, work: Path) -> Path:
@@ -117,7 +151,7 @@ def _build_index(config: LoadConfig, work: Path) -> Path:
     build = ["index", "build", "--input", str(data / "candidates.parquet"), "--index", str(index)]
     if config.model:
         build += ["--model", config.model]
-    subprocess.run(_cli(*build, "--no-progress"), env=_env(), check=True)
+    subprocess.run(jobmatch_command(*build, "--no-progress"), env=offline_env(), check=True)
     return index
 
 
@@ -126,7 +160,7 @@ def _synth(config: LoadConfig, data: Path) -> None:
         return
     synth = ["synth", "--candidates", str(config.candidates), "--jobs", str(config.jobs)]
     synth += ["--seed", str(config.seed), "--out", str(data), "--no-progress"]
-    subprocess.run(_cli(*synth), env=_env(), check=True, capture_output=True)
+    subprocess.run(jobmatch_command(*synth), env=offline_env(), check=True, capture_output=True)
 
 
 def _query_texts(config: LoadConfig, work: Path) -> list[str]:
@@ -144,14 +178,18 @@ class _server:
         args += ["--reload-interval", "0"]
         if config.model:
             args += ["--model", config.model]
-        self.args = _cli(*args)
+        self.args = jobmatch_command(*args)
         self.timeout = config.startup_timeout
         self.log = work / "serve.log"
 
     def __enter__(self) -> tuple[str, float]:
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            self.args, env=_env(), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+            self.args,
+            env=offline_env(),
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
         )
         found: list[str] = []
         ready = threading.Event()
@@ -233,55 +271,8 @@ def _get_json(url: str) -> dict[str, Any]:
     return httpx.get(url, timeout=30).raise_for_status().json()
 
 
-def _machine() -> dict[str, Any]:
-    from importlib.metadata import version
-
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    packages = ("torch", "sentence-transformers", "faiss-cpu", "fastapi", "uvicorn", "httpx")
-    versions = {}
-    for name in packages:
-        try:
-            versions[name] = version(name)
-        except Exception:
-            versions[name] = None
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "packages": versions,
-    }
-
-
-@click.command(help=__doc__)
-@click.option("--requests", "n_requests", type=click.IntRange(min=1), default=2000)
-@click.option("--concurrency", type=click.IntRange(min=1), default=8)
-@click.option("--model", default=None, help="Model for the generated index (default: bundled).")
-@click.option("--index", type=click.Path(file_okay=False, exists=True), default=None)
-@click.option("--candidates", type=click.IntRange(min=10), default=2000)
-@click.option("--out", type=click.Path(dir_okay=False), default=str(RESULTS))
-def cli(
-    n_requests: int,
-    concurrency: int,
-    model: str | None,
-    index: str | None,
-    candidates: int,
-    out: str,
-) -> None:
-    config = LoadConfig(
-        requests=n_requests,
-        concurrency=concurrency,
-        model=model,
-        index=index,
-        candidates=candidates,
-        out=out,
-    )
+@config_command(LoadConfig, help=script_help(__doc__))
+def cli(config: LoadConfig) -> None:
     results = main(config)
     shown = {k: results[k] for k in ("requests", "errors", "requests_per_second", "latency_ms")}
     print(json.dumps(shown, indent=2))

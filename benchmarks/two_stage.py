@@ -13,17 +13,13 @@ benchmarks/results/two_stage.json.
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import click
-
-ROOT = Path(__file__).resolve().parents[1]
+from _common import RESULTS, ROOT, machine_info, script_help, write_json
 
 
 def _pipeline():
@@ -36,19 +32,15 @@ def _pipeline():
     return module
 
 
-@click.command(help=__doc__)
+@click.command(help=script_help(__doc__))
 @click.option("--candidates", type=int, default=4000, show_default=True)
 @click.option("--jobs", type=int, default=250, show_default=True)
 @click.option("--held-out", type=int, default=50, show_default=True)
-@click.option("--max-positives", type=int, default=2, show_default=True)
-@click.option("--pairs-per-job", type=int, default=5, show_default=True)
 @click.option("--workdir", type=click.Path(file_okay=False), default=None)
 def main(
     candidates: int,
     jobs: int,
     held_out: int,
-    max_positives: int,
-    pairs_per_job: int,
     workdir: str | None,
 ) -> None:
     pipeline = _pipeline()
@@ -61,10 +53,9 @@ def main(
             progress=False,
         )
         results = pipeline.main(config)
-    results["machine"] = {"cores": os.cpu_count(), "python": platform.python_version()}
+    results["machine"] = machine_info(cpu_key=None)
     results["date"] = time.strftime("%Y-%m-%d")
-    out = ROOT / "benchmarks" / "results" / "two_stage.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    out = write_json(results, RESULTS / "two_stage.json")
     click.echo(f"wrote {out}")
 
 

@@ -7,10 +7,41 @@ import os
 import sys
 from pathlib import Path
 
+import click
+import pytest
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+@pytest.fixture(autouse=True)
+def benchmarks_importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scripts import each other and _common by name, as `python benchmarks/X.py` allows."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+
+
+def test_config_options_keep_the_command_lines() -> None:
+    """Options built from a Config dataclass: defaults are the fields', several values follow
+    one flag (as argparse's nargs="+" took them) or repeat it, bools are --x/--no-x."""
+    import index_build
+    import index_factories
+    from _common import parse_config
+
+    assert parse_config(index_factories.Config, []) == index_factories.Config()
+    config = parse_config(
+        index_factories.Config,
+        ["--factories", "Flat", "IVF16,Flat", "--no-sweep", "--n", "10", "--queries", "300"],
+    )
+    assert config.factories == ("Flat", "IVF16,Flat") and not config.sweep and config.n == 10
+    assert config.queries == 300 and config.k == 20
+    with pytest.raises(click.UsageError, match="single_queries"):
+        parse_config(index_factories.Config, ["--queries", "5"])  # the Config's own check
+    built = parse_config(
+        index_build.IndexBuildConfig,
+        ["--text-sizes", "1", "--text-sizes=2", "3", "--workdir", "/tmp", "--chunk-rows", "64"],
+    )
+    assert built.text_sizes == [1, 2, 3] and built.workdir == Path("/tmp")
+    assert built.chunk_rows == 64 and built.store_sizes == [100_000, 1_000_000]
 
 
 def test_query_benchmark(tmp_path: Path, tiny_model_dir: Path) -> None:
@@ -64,12 +95,11 @@ def test_index_factories_benchmark(tmp_path: Path) -> None:
     import index_factories
 
     out, plot = tmp_path / "factories.json", tmp_path / "factories.png"
-    config = index_factories.parse_args(
-        ["--n", "3000", "--queries", "40", "--single-queries", "5", "--dimension", "32",
-         "--rank", "8", "--factories", "Flat", "IVF16,Flat", "--no-sweep", "--quiet-wait", "0",
-         "--out", str(out), "--plot", str(plot)]
-    )  # fmt: skip
-    index_factories.main(config)
+    args = ["--n", "3000", "--queries", "40", "--single-queries", "5", "--dimension", "32",
+            "--rank", "8", "--factories", "Flat", "IVF16,Flat", "--no-sweep", "--quiet-wait", "0",
+            "--out", str(out), "--plot", str(plot)]  # fmt: skip
+    result = CliRunner().invoke(index_factories.cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     rows = {row["factory"]: row for row in report["results"]}
     assert set(rows) == {"Flat", "IVF16,Flat"}

@@ -278,14 +278,17 @@ def test_help_does_not_import_backends() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_encode_benchmark_runs_at_toy_size(tmp_path: Path, model_dir: Path) -> None:
+def test_encode_benchmark_runs_at_toy_size(
+    tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """benchmarks/encode.py end to end on the tiny model (no speed asserted)."""
     import importlib.util
 
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "encode.py"
     spec = importlib.util.spec_from_file_location("encode_benchmark", path)
     bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench  # dataclasses look their module up
+    monkeypatch.setitem(sys.modules, spec.name, bench)  # dataclasses look their module up
+    monkeypatch.syspath_prepend(str(path.parent))  # as `python benchmarks/encode.py` has
     spec.loader.exec_module(bench)
     out = tmp_path / "encode.json"
     args = ["--model", str(model_dir), "--candidates", "30", "--jobs", "3", "--repeats", "1",

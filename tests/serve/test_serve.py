@@ -365,6 +365,7 @@ def test_load_benchmark_at_toy_size_has_no_errors(
     spec = importlib.util.spec_from_file_location("_benchmark_serve_load", path)
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as `python benchmarks/X.py` has
     spec.loader.exec_module(module)
     out = tmp_path / "serve_load.json"
     config = module.LoadConfig(
