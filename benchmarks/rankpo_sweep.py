@@ -58,7 +58,7 @@ def load_run(
     import polars as pl
 
     from jobmatch import io
-    from jobmatch.training.rankpo import confident_pairs, split_preferences
+    from jobmatch.training.stage2 import confident_pairs, split_preferences
 
     jobs = io.read_table(run / "data" / "jobs.parquet", "jobs")
     candidates = io.read_table(run / "data" / "candidates.parquet", "candidates")
@@ -250,7 +250,8 @@ def train_point(
     seed: int,
 ) -> dict[str, Any]:
     from jobmatch.training.config import CONFIGS
-    from jobmatch.training.rankpo import preference_texts, train_rankpo
+    from jobmatch.training.rankpo import train_rankpo
+    from jobmatch.training.stage2 import preference_texts
 
     config = CONFIGS[mode](
         out=out,
@@ -289,7 +290,7 @@ def reference_timing(
 
     from jobmatch.encoder import load_encoder
     from jobmatch.losses.rankpo import RankPOLoss, reference_scores
-    from jobmatch.training.rankpo import preference_texts
+    from jobmatch.training.stage2 import preference_texts
 
     class OnlineReferenceRankPOLoss(RankPOLoss):
         def __init__(self, model: Any, reference: Any) -> None:
@@ -615,7 +616,7 @@ def main(
     train_seed = seed if train_seed is None else train_seed
     from jobmatch.training import data
     from jobmatch.training.config import CONFIGS
-    from jobmatch.training.rankpo import retention_examples, retention_from_training_rows
+    from jobmatch.training.stage2 import retention_examples, retention_from_training_rows
 
     if retention_from == "mined":
         retention = retention_from_training_rows(

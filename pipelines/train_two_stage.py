@@ -79,7 +79,7 @@ def main(config: TwoStageConfig) -> dict:
     from jobmatch.synth import write_corpus
     from jobmatch.training import data
     from jobmatch.training.contrastive import train_contrastive
-    from jobmatch.training.evaluator import RankingEvaluator
+    from jobmatch.training.evaluators import RankingEvaluator
     from jobmatch.training.mining import MiningConfig, mine_negatives
 
     out = config.out

@@ -123,7 +123,7 @@ def train_contrastive_command(
     """
     from jobmatch.training import data
     from jobmatch.training.contrastive import train_contrastive
-    from jobmatch.training.evaluator import RankingEvaluator
+    from jobmatch.training.evaluators import RankingEvaluator
 
     labelled = all((jobs_path, candidates_path, qrels_path))
     if not train_path and not labelled:

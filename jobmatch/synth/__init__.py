@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from jobmatch.synth.areas import AREAS
 from jobmatch.synth.fields import (
     AREA_SLUGS,
     BLOCK_ROWS,
@@ -52,7 +53,7 @@ from jobmatch.synth.fields import (
     sample_jobs,
 )
 from jobmatch.synth.text import CANDIDATE_TEMPLATES, JOB_TEMPLATES, candidate_text, job_text
-from jobmatch.synth.vocab import AREAS, LOCATIONS, SENIORITY_TITLES
+from jobmatch.synth.vocab import LOCATIONS, SENIORITY_TITLES
 
 __all__ = [
     "AREAS",

@@ -16,14 +16,8 @@ import numpy as np
 import pyarrow as pa
 
 from jobmatch import schema
-from jobmatch.synth.vocab import (
-    AREAS,
-    CITY_WEIGHTS,
-    FAMILIES,
-    LOCATIONS,
-    YEARS_BY_LEVEL,
-    Area,
-)
+from jobmatch.synth.areas import AREAS, FAMILIES, Area
+from jobmatch.synth.vocab import CITY_WEIGHTS, LOCATIONS, YEARS_BY_LEVEL
 
 BLOCK_ROWS = 10_000
 

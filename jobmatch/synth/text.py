@@ -7,12 +7,12 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from jobmatch.synth.areas import FAMILIES, Area
 from jobmatch.synth.fields import JobFacts, PersonFacts
 from jobmatch.synth.vocab import (
     COMPANY_KINDS,
     COUNTRY_ALIASES,
     DEGREES,
-    FAMILIES,
     HOBBIES,
     IMPACT_PHRASES,
     JOB_DUTIES,
@@ -25,7 +25,6 @@ from jobmatch.synth.vocab import (
     SPOKEN_LANGUAGES,
     TEAM_FACTS,
     WORK_STYLE,
-    Area,
 )
 
 # ---------------------------------------------------------------- shared phrasing

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from jobmatch.encoder import load_encoder
 from jobmatch.training.config import ContrastiveConfig
-from jobmatch.training.evaluator import RankingEvaluator
+from jobmatch.training.evaluators import RankingEvaluator
 
 
 @dataclass

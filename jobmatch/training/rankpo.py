@@ -21,22 +21,18 @@ alignment are both evaluated during training.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import torch
-from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
 from transformers import TrainerCallback
 
 from jobmatch.losses.rankpo import RankPOLoss, reference_scores
-from jobmatch.metrics import alignment
 from jobmatch.training.config import FullConfig, HeadConfig, Stage2Config
 from jobmatch.training.contrastive import TrainResult, has_accelerator
 from jobmatch.training.head import train_linear_head
 
 PREFERENCES = "preferences"
 RETENTION = "retention"
-RETENTION_NEGATIVES = 1
 """Random negatives per retention row: (job, positive, negative) costs a preference row's
 three texts, so a retention batch costs no more than a preference batch."""
 RETENTION_TEMPERATURE = 0.02
@@ -57,34 +53,6 @@ class WeightedLoss(torch.nn.Module):
 
     def get_config_dict(self) -> dict[str, Any]:
         return {"weight": self.weight, **self.loss.get_config_dict()}
-
-
-class AlignmentEvaluator(SentenceEvaluator):
-    """Share of held-out preference pairs with s(query, chosen) > s(query, rejected)."""
-
-    def __init__(
-        self,
-        queries: list[str],
-        chosen: list[str],
-        rejected: list[str],
-        *,
-        name: str = "heldout",
-        batch_size: int = 64,
-    ) -> None:
-        super().__init__()
-        self.queries, self.chosen, self.rejected = queries, chosen, rejected
-        self.name = name
-        self.batch_size = batch_size
-        self.primary_metric = "alignment"
-
-    def __call__(
-        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
-    ) -> dict[str, float]:
-        scores = reference_scores(
-            model, self.queries, self.chosen, self.rejected, batch_size=self.batch_size
-        )
-        metrics = {"alignment": alignment(scores[:, 0], scores[:, 1])}
-        return self.prefix_name_to_metrics(metrics, self.name)
 
 
 class RewardStatsLogger(TrainerCallback):
@@ -216,83 +184,6 @@ def retention_loss(model: Any, config: Stage2Config) -> WeightedLoss:
         return WeightedLoss(rules, config.retention_weight)
     contrastive = losses.MultipleNegativesRankingLoss(model, scale=1.0 / RETENTION_TEMPERATURE)
     return WeightedLoss(contrastive, config.retention_weight)
-
-
-def retention_examples(
-    train_jobs: Any,
-    jobs: Any,
-    candidates: Any,
-    qrels: Any,
-    *,
-    negatives: int = RETENTION_NEGATIVES,
-    seed: int = 0,
-) -> dict[str, list[str]]:
-    """Stage-1 contrastive rows for retention batches: each training job's rule positives
-    with `negatives` random candidates that no rule judged relevant."""
-    from jobmatch.training import data
-
-    rows = data.random_negatives(train_jobs, candidates, qrels, num=negatives, seed=seed + 1)
-    return data.contrastive_examples(
-        data.rows_with_texts(rows, jobs, candidates), negatives=negatives, seed=seed
-    )
-
-
-def retention_from_training_rows(
-    rows: Sequence[dict], *, negatives: int = RETENTION_NEGATIVES, seed: int = 0
-) -> dict[str, list[str]]:
-    """Retention rows from stage 1's own training file (`jobmatch mine-negatives` output, read
-    by `data.read_training_jsonl`): its rule positives with its mined hard negatives, so the
-    retention batches continue exactly the objective stage 1 ended on."""
-    from jobmatch.training import data
-
-    return data.contrastive_examples(rows, negatives=negatives, seed=seed)
-
-
-def confident_pairs(preferences: Any, min_confidence: float) -> Any:
-    """Preference rows whose judge confidence is at least `min_confidence` (0..1).
-
-    A synthetic-judge tie has confidence 0.5 and its answer is a coin, so 0.55 drops exactly
-    the coin-flip rows; an LLM judge's "Confidence score: 50" is the same shrug. Rows without
-    a confidence are kept: the judge gave no reason to distrust them.
-    """
-    import polars as pl
-
-    from jobmatch import schema
-
-    if min_confidence <= 0 or schema.CONFIDENCE not in preferences.columns:
-        return preferences
-    confidence = pl.col(schema.CONFIDENCE)
-    return preferences.filter(confidence.is_null() | (confidence >= min_confidence))
-
-
-def split_preferences(
-    preferences: Any, held_jobs: Any, *, min_confidence: float = 0.0
-) -> tuple[Any, Any]:
-    """(training pairs, held-out pairs): pairs of held-out jobs are all kept for evaluation;
-    the others are training pairs if the judge was at least `min_confidence` sure."""
-    import polars as pl
-
-    from jobmatch import schema
-
-    held = pl.col(schema.JOB_ID).is_in(held_jobs[schema.JOB_ID].implode())
-    train = confident_pairs(preferences.filter(~held), min_confidence)
-    return train, preferences.filter(held)
-
-
-def preference_texts(preferences: Any, jobs: Any, candidates: Any) -> dict[str, list[str]]:
-    """Id-based preference rows -> query/chosen/rejected texts."""
-    job_text = dict(jobs.select("job_id", "text").iter_rows())
-    text = dict(candidates.select("candidate_id", "text").iter_rows())
-    rows = preferences.select("job_id", "chosen", "rejected").iter_rows()
-    triples = [(job_text[j], text[c], text[r]) for j, c, r in rows]
-    texts = {
-        "query": [t[0] for t in triples],
-        "chosen": [t[1] for t in triples],
-        "rejected": [t[2] for t in triples],
-    }
-    if "confidence" in preferences.columns:
-        texts["confidence"] = preferences["confidence"].to_list()
-    return texts
 
 
 def _cycled(columns: dict[str, list[str]], rows: int) -> dict[str, list[str]]:

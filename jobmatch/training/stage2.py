@@ -10,7 +10,7 @@ training file, or rule positives with random negatives).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,15 +20,10 @@ import polars as pl
 from jobmatch import schema
 from jobmatch.errors import InputError
 from jobmatch.training import data
-from jobmatch.training.evaluator import RankingEvaluator
-from jobmatch.training.rankpo import (
-    RETENTION_NEGATIVES,
-    AlignmentEvaluator,
-    preference_texts,
-    retention_examples,
-    retention_from_training_rows,
-    split_preferences,
-)
+from jobmatch.training.evaluators import AlignmentEvaluator, RankingEvaluator
+
+RETENTION_NEGATIVES = 1
+"""Random non-relevant candidates per retention row (the rules' positive is the other side)."""
 
 
 @dataclass
@@ -108,3 +103,68 @@ def prepare_stage2(
         retention=retention,
         evaluators=evaluators,
     )
+
+
+def retention_examples(
+    train_jobs: Any,
+    jobs: Any,
+    candidates: Any,
+    qrels: Any,
+    *,
+    negatives: int = RETENTION_NEGATIVES,
+    seed: int = 0,
+) -> dict[str, list[str]]:
+    """Stage-1 contrastive rows for retention batches: each training job's rule positives
+    with `negatives` random candidates that no rule judged relevant."""
+    rows = data.random_negatives(train_jobs, candidates, qrels, num=negatives, seed=seed + 1)
+    return data.contrastive_examples(
+        data.rows_with_texts(rows, jobs, candidates), negatives=negatives, seed=seed
+    )
+
+
+def retention_from_training_rows(
+    rows: Sequence[dict], *, negatives: int = RETENTION_NEGATIVES, seed: int = 0
+) -> dict[str, list[str]]:
+    """Retention rows from stage 1's own training file (`jobmatch mine-negatives` output, read
+    by `data.read_training_jsonl`): its rule positives with its mined hard negatives, so the
+    retention batches continue exactly the objective stage 1 ended on."""
+    return data.contrastive_examples(rows, negatives=negatives, seed=seed)
+
+
+def confident_pairs(preferences: Any, min_confidence: float) -> Any:
+    """Preference rows whose judge confidence is at least `min_confidence` (0..1).
+
+    A synthetic-judge tie has confidence 0.5 and its answer is a coin, so 0.55 drops exactly
+    the coin-flip rows; an LLM judge's "Confidence score: 50" is the same shrug. Rows without
+    a confidence are kept: the judge gave no reason to distrust them.
+    """
+    if min_confidence <= 0 or schema.CONFIDENCE not in preferences.columns:
+        return preferences
+    confidence = pl.col(schema.CONFIDENCE)
+    return preferences.filter(confidence.is_null() | (confidence >= min_confidence))
+
+
+def split_preferences(
+    preferences: Any, held_jobs: Any, *, min_confidence: float = 0.0
+) -> tuple[Any, Any]:
+    """(training pairs, held-out pairs): pairs of held-out jobs are all kept for evaluation;
+    the others are training pairs if the judge was at least `min_confidence` sure."""
+    held = pl.col(schema.JOB_ID).is_in(held_jobs[schema.JOB_ID].implode())
+    train = confident_pairs(preferences.filter(~held), min_confidence)
+    return train, preferences.filter(held)
+
+
+def preference_texts(preferences: Any, jobs: Any, candidates: Any) -> dict[str, list[str]]:
+    """Id-based preference rows -> query/chosen/rejected texts."""
+    job_text = dict(jobs.select("job_id", "text").iter_rows())
+    text = dict(candidates.select("candidate_id", "text").iter_rows())
+    rows = preferences.select("job_id", "chosen", "rejected").iter_rows()
+    triples = [(job_text[j], text[c], text[r]) for j, c, r in rows]
+    texts = {
+        "query": [t[0] for t in triples],
+        "chosen": [t[1] for t in triples],
+        "rejected": [t[2] for t in triples],
+    }
+    if "confidence" in preferences.columns:
+        texts["confidence"] = preferences["confidence"].to_list()
+    return texts

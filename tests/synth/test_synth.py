@@ -12,9 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from jobmatch import schema, synth
+from jobmatch.synth.areas import AREAS, FAMILIES
 from jobmatch.synth.vocab import (
-    AREAS,
-    FAMILIES,
     IMPACT_PHRASES,
     JOB_MIN_YEARS,
     LOCATIONS,

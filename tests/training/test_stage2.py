@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from jobmatch import io, rules
 from jobmatch.cli import main
 from jobmatch.synth import write_corpus
-from jobmatch.training.rankpo import _cycled, confident_pairs, split_preferences
+from jobmatch.training.rankpo import _cycled
+from jobmatch.training.stage2 import confident_pairs, split_preferences
 
 
 @pytest.fixture(scope="module")
@@ -295,7 +296,7 @@ def test_linear_head_trains_on_frozen_stage1_embeddings(
     from sentence_transformers import SentenceTransformer
 
     from jobmatch.metrics import alignment
-    from jobmatch.training.rankpo import preference_texts
+    from jobmatch.training.stage2 import preference_texts
 
     out = corpus["folder"] / "linear-head"
     args = [*_rankpo_args(corpus, judged, tiny_model_dir, out), "--qrels", str(corpus["qrels"])]
@@ -365,7 +366,9 @@ def test_linear_head_is_evaluated_every_epoch_on_the_model_it_saves(
     from sentence_transformers import SentenceTransformer
 
     from jobmatch.training.config import HeadConfig
-    from jobmatch.training.rankpo import AlignmentEvaluator, preference_texts, train_rankpo
+    from jobmatch.training.evaluators import AlignmentEvaluator
+    from jobmatch.training.rankpo import train_rankpo
+    from jobmatch.training.stage2 import preference_texts
 
     texts = preference_texts(
         pl.read_parquet(judged),

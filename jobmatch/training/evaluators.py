@@ -1,4 +1,7 @@
-"""Held-out ranking evaluator for the sentence-transformers Trainer, with jobmatch's metrics.
+"""Held-out evaluators for the sentence-transformers Trainer, with jobmatch's metrics.
+
+`AlignmentEvaluator` reports the share of held-out preference pairs a model orders as the
+judge did (stage 2). `RankingEvaluator`, below:
 
 The library's InformationRetrievalEvaluator uses binary relevance; our labels are graded, so
 this evaluator ranks a candidate pool by cosine similarity and reports graded nDCG@k (the
@@ -18,7 +21,8 @@ from sentence_transformers.sentence_transformer.evaluation import SentenceEvalua
 
 from jobmatch import schema
 from jobmatch.evaluation import qrels_mapping
-from jobmatch.metrics import PAPER_POOL_SIZE, evaluate_run
+from jobmatch.losses.rankpo import reference_scores
+from jobmatch.metrics import PAPER_POOL_SIZE, alignment, evaluate_run
 
 
 class RankingEvaluator(SentenceEvaluator):
@@ -83,3 +87,31 @@ class RankingEvaluator(SentenceEvaluator):
         metrics = self.prefix_name_to_metrics(metrics, self.name)
         self.store_metrics_in_model_card_data(model, metrics, epoch, steps)
         return metrics
+
+
+class AlignmentEvaluator(SentenceEvaluator):
+    """Share of held-out preference pairs with s(query, chosen) > s(query, rejected)."""
+
+    def __init__(
+        self,
+        queries: list[str],
+        chosen: list[str],
+        rejected: list[str],
+        *,
+        name: str = "heldout",
+        batch_size: int = 64,
+    ) -> None:
+        super().__init__()
+        self.queries, self.chosen, self.rejected = queries, chosen, rejected
+        self.name = name
+        self.batch_size = batch_size
+        self.primary_metric = "alignment"
+
+    def __call__(
+        self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
+    ) -> dict[str, float]:
+        scores = reference_scores(
+            model, self.queries, self.chosen, self.rejected, batch_size=self.batch_size
+        )
+        metrics = {"alignment": alignment(scores[:, 0], scores[:, 1])}
+        return self.prefix_name_to_metrics(metrics, self.name)
