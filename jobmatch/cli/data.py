@@ -140,10 +140,14 @@ def import_group() -> None:
     + the first 16 hex digits of its SHA-256. Re-imports give the same ids, and a text shared
     by several files is one row. Nothing is written unless every input line is valid.
 
+    `import documents` reads PDF, DOCX, HTML, .txt and .md files instead; their ids come
+    from the file paths.
+
     \b
     Examples:
       jobmatch import rankpo --train train.jsonl --preferences prefs.jsonl --out data/rankpo/
       jobmatch import pairs --pairs matches.csv --out data/pairs/
+      jobmatch import documents --input resumes/ --out data/candidates.parquet
     """
 
 
@@ -230,6 +234,116 @@ def import_pairs(
     )
     tables.write(out_dir)
     _status(f"imported {_row_counts(tables.counts())} into {out_dir}")
+
+
+@import_group.command("documents")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    required=True,
+    metavar="PATH_OR_GLOB",
+    help="A file, a folder (every .pdf .docx .html .htm .txt .md below it) or a quoted glob "
+    "('resumes/**/*.pdf'); repeat for more.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Output table (.parquet, .csv or .jsonl); skip mode writes skipped.jsonl beside it.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["candidates", "jobs"]),
+    default="candidates",
+    show_default=True,
+    help="Rows are candidates (candidate_id) or jobs (job_id).",
+)
+@click.option(
+    "--id-from",
+    type=click.Choice(["path", "stem"]),
+    default="path",
+    show_default=True,
+    help="Id = path below the input root without extension (2024/jane), or the file name "
+    "without extension (jane; two files with one name are an error).",
+)
+@click.option(
+    "--on-unreadable",
+    type=click.Choice(["fail", "skip"]),
+    default="fail",
+    show_default=True,
+    help="A file that is encrypted, corrupt, mislabelled or has no text: fail (nothing is "
+    "written) or skip it and list it in skipped.jsonl.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Extraction processes (default: min(CPU count, 4)); 1 runs in this process.",
+)
+@progress_option()
+def import_documents(
+    inputs: tuple[str, ...],
+    out_path: str,
+    kind: str,
+    id_from: str,
+    on_unreadable: str,
+    workers: int | None,
+    progress: bool | None,
+) -> None:
+    """Turn resume (or job description) files into a candidates (or jobs) table.
+
+    Each file's text is extracted (PDF with pypdf, DOCX with python-docx, HTML without
+    scripts, styles and menus, UTF-8 text), then cleaned: Unicode NFKC, words broken at
+    line ends joined, running headers/footers and page numbers dropped, one newline per
+    line. Metadata columns: source_path, format, pages, bytes, content_sha256. Rows are
+    sorted by id. Nothing is written unless the run succeeds.
+
+    \b
+    Examples:
+      jobmatch import documents --input resumes/ --out data/candidates.parquet
+      jobmatch import documents --input 'resumes/**/*.pdf' --input extra/cv.docx \\
+          --id-from stem --on-unreadable skip --out data/candidates.parquet
+      jobmatch import documents --input postings/ --kind jobs --out data/jobs.parquet
+    """
+    import json
+    from pathlib import Path
+
+    from jobmatch import io
+    from jobmatch.documents import read_documents
+
+    io.format_of(out_path)  # an unknown output type fails before any file is read
+    started = time.perf_counter()
+    table = read_documents(
+        list(inputs),
+        kind=kind,  # type: ignore[arg-type]
+        id_from=id_from,  # type: ignore[arg-type]
+        on_unreadable=on_unreadable,  # type: ignore[arg-type]
+        workers=workers,
+        progress=_show_progress(progress),
+    )
+    frame = io.validate(table.frame, kind, path=out_path)  # type: ignore[arg-type]
+    skipped_path = Path(out_path).parent / "skipped.jsonl"
+    io.write_table(frame, out_path)
+    if on_unreadable == "skip":
+        with io.atomic_path(skipped_path) as tmp:
+            tmp.write_text(
+                "".join(
+                    json.dumps({"path": path, "reason": reason}, ensure_ascii=False) + "\n"
+                    for path, reason in table.skipped
+                ),
+                "utf-8",
+            )
+    elapsed = time.perf_counter() - started
+    _status(
+        f"wrote {frame.height} {kind} from {table.files} files to {out_path} in {elapsed:.1f}s "
+        f"({table.files / max(elapsed, 1e-9):.1f} files/s)"
+    )
+    if on_unreadable == "skip":
+        _status(f"skipped {len(table.skipped)} unreadable files (listed in {skipped_path})")
+    if table.ignored:
+        _status(f"ignored {table.ignored} files of other types in the input folders and globs")
 
 
 def _row_counts(counts: dict[str, int]) -> str:
