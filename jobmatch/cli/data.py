@@ -6,6 +6,7 @@ import time
 
 import click
 
+from jobmatch.cli.documents import document_options, read_document_inputs, write_skipped
 from jobmatch.cli.options import (
     INPUT_FILE,
     TABLE_TYPES,
@@ -260,28 +261,7 @@ def import_pairs(
     show_default=True,
     help="Rows are candidates (candidate_id) or jobs (job_id).",
 )
-@click.option(
-    "--id-from",
-    type=click.Choice(["path", "stem"]),
-    default="path",
-    show_default=True,
-    help="Id = path below the input root without extension (2024/jane), or the file name "
-    "without extension (jane; two files with one name are an error).",
-)
-@click.option(
-    "--on-unreadable",
-    type=click.Choice(["fail", "skip"]),
-    default="fail",
-    show_default=True,
-    help="A file that is encrypted, corrupt, mislabelled or has no text: fail (nothing is "
-    "written) or skip it and list it in skipped.jsonl.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Extraction processes (default: min(CPU count, 4)); 1 runs in this process.",
-)
+@document_options()
 @progress_option()
 def import_documents(
     inputs: tuple[str, ...],
@@ -307,43 +287,27 @@ def import_documents(
           --id-from stem --on-unreadable skip --out data/candidates.parquet
       jobmatch import documents --input postings/ --kind jobs --out data/jobs.parquet
     """
-    import json
-    from pathlib import Path
-
     from jobmatch import io
-    from jobmatch.documents import read_documents
 
     io.format_of(out_path)  # an unknown output type fails before any file is read
     started = time.perf_counter()
-    table = read_documents(
-        list(inputs),
-        kind=kind,  # type: ignore[arg-type]
-        id_from=id_from,  # type: ignore[arg-type]
-        on_unreadable=on_unreadable,  # type: ignore[arg-type]
+    table = read_document_inputs(
+        inputs,
+        kind=kind,
+        id_from=id_from,
+        on_unreadable=on_unreadable,
         workers=workers,
         progress=_show_progress(progress),
     )
     frame = io.validate(table.frame, kind, path=out_path)  # type: ignore[arg-type]
-    skipped_path = Path(out_path).parent / "skipped.jsonl"
     io.write_table(frame, out_path)
-    if on_unreadable == "skip":
-        with io.atomic_path(skipped_path) as tmp:
-            tmp.write_text(
-                "".join(
-                    json.dumps({"path": path, "reason": reason}, ensure_ascii=False) + "\n"
-                    for path, reason in table.skipped
-                ),
-                "utf-8",
-            )
     elapsed = time.perf_counter() - started
     _status(
         f"wrote {frame.height} {kind} from {table.files} files to {out_path} in {elapsed:.1f}s "
         f"({table.files / max(elapsed, 1e-9):.1f} files/s)"
     )
     if on_unreadable == "skip":
-        _status(f"skipped {len(table.skipped)} unreadable files (listed in {skipped_path})")
-    if table.ignored:
-        _status(f"ignored {table.ignored} files of other types in the input folders and globs")
+        write_skipped(table, out_path)
 
 
 def _row_counts(counts: dict[str, int]) -> str:

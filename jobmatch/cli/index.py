@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from jobmatch.cli.documents import document_options, staged_inputs
 from jobmatch.cli.options import (
     INPUT_FILE,
     backend_options,
@@ -34,7 +35,8 @@ def index() -> None:
     "inputs",
     multiple=True,
     metavar="PATH",
-    help="Candidates: files (.parquet, .csv, .jsonl), folders or globs (repeatable).",
+    help="Candidates: tables (.parquet, .csv, .jsonl) or documents (.pdf, .docx, .html, .txt, "
+    ".md): files, folders or quoted globs (repeatable).",
 )
 @click.option(
     "--embeddings",
@@ -131,6 +133,7 @@ def index() -> None:
     help="Fail a Ray build that receives no encoded rows for this long.  [default: 900]",
 )
 @wait_option()
+@document_options(workers=False)
 @progress_option()
 def index_build(
     inputs: tuple[str, ...],
@@ -155,13 +158,20 @@ def index_build(
     cpus_per_worker: float | None,
     stall_timeout: float | None,
     wait: bool,
+    id_from: str,
+    on_unreadable: str,
     progress: bool | None,
 ) -> None:
     """Embed candidates into a FAISS index folder, streaming in bounded memory.
 
+    Document inputs (PDF, DOCX, HTML, .txt, .md) are extracted first, in parallel
+    processes; an unreadable one fails the build before anything is encoded (or, with
+    --on-unreadable skip, is listed in skipped.jsonl beside the index folder).
+
     \b
     Examples:
       jobmatch index build --input data/candidates.parquet --index indexes/demo
+      jobmatch index build --input 'resumes/**/*.pdf' --input resumes/ --index indexes/cv
       jobmatch index build --input 'corpus/*.parquet' --index indexes/big \\
           --save-embeddings embeddings/big --factory IVF4096,Flat
       jobmatch index build --embeddings embeddings/big --index indexes/big-hnsw \\
@@ -199,42 +209,49 @@ def index_build(
         progress=_show_progress(progress),
         shards=shards,
     )
-    started = time.perf_counter()
-    if embeddings_dir:
-        manifest = build_from_embeddings(embeddings_dir, index_dir, config, on_wait=_waiting)
-    elif engine == "ray":
-        from jobmatch.index.distributed import (
-            DEFAULT_STALL_TIMEOUT_S,
-            RayConfig,
-            build_index_ray,
-            require_ray,
-        )
+    with staged_inputs(
+        inputs,
+        output=index_dir,
+        id_from=id_from,
+        on_unreadable=on_unreadable,
+        progress=config.progress,
+    ) as staged:
+        started = time.perf_counter()
+        if embeddings_dir:
+            manifest = build_from_embeddings(embeddings_dir, index_dir, config, on_wait=_waiting)
+        elif engine == "ray":
+            from jobmatch.index.distributed import (
+                DEFAULT_STALL_TIMEOUT_S,
+                RayConfig,
+                build_index_ray,
+                require_ray,
+            )
 
-        require_ray()
-        ray_config = RayConfig(
-            address=address,
-            workers=workers or 1,
-            gpus_per_worker=gpus_per_worker or 0.0,
-            cpus_per_worker=cpus_per_worker,
-            stall_timeout_s=stall_timeout or DEFAULT_STALL_TIMEOUT_S,
-        )
-        rows = validate_inputs(inputs, "candidates", id_col=id_col, text_col=text_col)
-        _status(f"validated {rows} candidates")
-        manifest = build_index_ray(
-            list(inputs),
-            index_dir,
-            model or default_model(),
-            config,
-            ray_config,
-            validated_rows=rows,
-            on_wait=_waiting,
-        )
-    else:
-        rows = validate_inputs(inputs, "candidates", id_col=id_col, text_col=text_col)
-        _status(f"validated {rows} candidates")
-        encoder = load_encoder(model, backend=backend, quantize=quantize)
-        started = time.perf_counter()  # the rate is the build's, not the model load's
-        manifest = build_index(list(inputs), index_dir, encoder, config, on_wait=_waiting)
+            require_ray()
+            ray_config = RayConfig(
+                address=address,
+                workers=workers or 1,
+                gpus_per_worker=gpus_per_worker or 0.0,
+                cpus_per_worker=cpus_per_worker,
+                stall_timeout_s=stall_timeout or DEFAULT_STALL_TIMEOUT_S,
+            )
+            rows = validate_inputs(staged, "candidates", id_col=id_col, text_col=text_col)
+            _status(f"validated {rows} candidates")
+            manifest = build_index_ray(
+                staged,
+                index_dir,
+                model or default_model(),
+                config,
+                ray_config,
+                validated_rows=rows,
+                on_wait=_waiting,
+            )
+        else:
+            rows = validate_inputs(staged, "candidates", id_col=id_col, text_col=text_col)
+            _status(f"validated {rows} candidates")
+            encoder = load_encoder(model, backend=backend, quantize=quantize)
+            started = time.perf_counter()  # the rate is the build's, not the model load's
+            manifest = build_index(staged, index_dir, encoder, config, on_wait=_waiting)
     elapsed = time.perf_counter() - started
     sharded = f", {manifest.shards} shards" if manifest.shards > 1 else ""
     # a rate over fewer than two encoder batches is mostly start-up cost: leave it out
@@ -255,7 +272,7 @@ def index_build(
     multiple=True,
     required=True,
     metavar="PATH",
-    help="Candidates to add or update: files, folders or globs (repeatable).",
+    help="Candidates to add or update: tables or documents; files, folders or globs (repeatable).",
 )
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), required=True)
 @click.option(
@@ -269,6 +286,7 @@ def index_build(
 @model_option("Model; default: the index's own (must match its fingerprint).")
 @backend_options()
 @wait_option()
+@document_options(workers=False)
 @progress_option()
 def index_add(
     inputs: tuple[str, ...],
@@ -281,6 +299,8 @@ def index_add(
     backend: str | None,
     quantize: str | None,
     wait: bool,
+    id_from: str,
+    on_unreadable: str,
     progress: bool | None,
 ) -> None:
     """Upsert candidates by candidate_id: new ones are added, changed ones replaced.
@@ -290,29 +310,37 @@ def index_add(
     \b
     Example:
       jobmatch index add --input new_candidates.csv --index indexes/demo
+      jobmatch index add --input resumes/ --index indexes/cv --prune   # sync a folder
     """
     from jobmatch.encoder import load_encoder
     from jobmatch.index import read_manifest
     from jobmatch.index.lifecycle import upsert
     from jobmatch.io.batches import validate_inputs
 
-    validate_inputs(inputs, "candidates", id_col=id_col, text_col=text_col)
-    manifest = read_manifest(index_dir)
-    backend, quantize = resolve_backend(backend, quantize, manifest)
-    encoder = load_encoder(model or manifest.model, backend=backend, quantize=quantize)
-    warn_if_incompatible(manifest, encoder)
-    summary = upsert(
-        index_dir,
-        list(inputs),
-        encoder,
-        prune=prune,
-        batch_size=batch_size,
-        id_col=id_col,
-        text_col=text_col,
-        wait=wait,
-        on_wait=_waiting,
+    with staged_inputs(
+        inputs,
+        output=index_dir,
+        id_from=id_from,
+        on_unreadable=on_unreadable,
         progress=_show_progress(progress),
-    )
+    ) as staged:
+        validate_inputs(staged, "candidates", id_col=id_col, text_col=text_col)
+        manifest = read_manifest(index_dir)
+        backend, quantize = resolve_backend(backend, quantize, manifest)
+        encoder = load_encoder(model or manifest.model, backend=backend, quantize=quantize)
+        warn_if_incompatible(manifest, encoder)
+        summary = upsert(
+            index_dir,
+            staged,
+            encoder,
+            prune=prune,
+            batch_size=batch_size,
+            id_col=id_col,
+            text_col=text_col,
+            wait=wait,
+            on_wait=_waiting,
+            progress=_show_progress(progress),
+        )
     _status(f"{index_dir}: {summary}")
 
 
