@@ -149,6 +149,7 @@ def import_group() -> None:
       jobmatch import rankpo --train train.jsonl --preferences prefs.jsonl --out data/rankpo/
       jobmatch import pairs --pairs matches.csv --out data/pairs/
       jobmatch import documents --input resumes/ --out data/candidates.parquet
+      jobmatch import labels --input ats_export.csv --out data/qrels.parquet
     """
 
 
@@ -235,6 +236,65 @@ def import_pairs(
     )
     tables.write(out_dir)
     _status(f"imported {_row_counts(tables.counts())} into {out_dir}")
+
+
+@import_group.command("labels")
+@click.option(
+    "--input",
+    "input_path",
+    type=INPUT_FILE,
+    required=True,
+    help="A team's outcome events: (job, candidate, outcome) rows, .csv, .parquet or .jsonl.",
+)
+@click.option(
+    "--grades",
+    "grades_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="TOML with a [grades] table of outcome = 0..3 (default: hired/offer 3, "
+    "interviewed/shortlisted 2, applied 1, rejected/withdrawn 0).",
+)
+@click.option("--job-col", default="job_id", show_default=True, help="Job id column.")
+@click.option("--candidate-col", default="candidate_id", show_default=True)
+@click.option("--outcome-col", default="outcome", show_default=True)
+@click.option("--out", "out_path", type=TABLE_TYPES, required=True, help="qrels output table.")
+def import_labels(
+    input_path: str,
+    grades_path: str | None,
+    job_col: str,
+    candidate_col: str,
+    outcome_col: str,
+    out_path: str,
+) -> None:
+    """Grade a team's own outcomes (applied, shortlisted, hired, ...) into qrels.
+
+    A pair with several events keeps its highest grade; outcomes graded 0 are left out, as
+    unlisted pairs are relevance 0. An outcome the mapping does not name is an error naming
+    its row, so a typo never becomes a silent zero. The qrels go wherever rule labels go
+    (`train contrastive --qrels`, `evaluate --qrels`, `mine-negatives`).
+
+    \b
+    Examples:
+      jobmatch import labels --input ats_export.csv --out data/qrels.parquet
+      jobmatch import labels --input events.jsonl --grades grades.toml \\
+          --job-col requisition --candidate-col applicant --outcome-col stage \\
+          --out data/qrels.parquet
+    """
+    from jobmatch import io, schema
+    from jobmatch.io.labels import import_labels as read_labels
+    from jobmatch.io.labels import load_grades
+
+    qrels = read_labels(
+        input_path,
+        load_grades(grades_path),
+        job_col=job_col,
+        candidate_col=candidate_col,
+        outcome_col=outcome_col,
+    )
+    io.write_table(qrels, out_path)
+    counts = qrels.group_by(schema.RELEVANCE).len().sort(schema.RELEVANCE)
+    grades = ", ".join(f"{n} of grade {g}" for g, n in counts.iter_rows())
+    _status(f"wrote {qrels.height} labels ({grades or 'none relevant'}) to {out_path}")
 
 
 @import_group.command("documents")

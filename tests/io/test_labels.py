@@ -79,3 +79,27 @@ def test_bad_grades_file(tmp_path: Path, text: str, message: str) -> None:
     path.write_text(text)
     with pytest.raises(InputError, match=message.replace("[", r"\[")):
         load_grades(path)
+
+
+def test_cli_import_labels(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from jobmatch.cli import main
+
+    events = tmp_path / "events.csv"
+    events.write_text(EVENTS)
+    out = tmp_path / "qrels.csv"
+    result = CliRunner().invoke(
+        main, ["import", "labels", "--input", str(events), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert io.read_table(out, "qrels").height == 3
+    assert "wrote 3 labels (1 of grade 1, 1 of grade 2, 1 of grade 3)" in result.stderr
+    events.write_text("job_id,candidate_id,outcome\nj1,c1,hierd\n")
+    out.unlink()
+    failed = CliRunner().invoke(
+        main, ["import", "labels", "--input", str(events), "--out", str(out)]
+    )
+    assert failed.exit_code == 2
+    assert failed.stderr.startswith(f"error: {events}, row 1, column 'outcome': unknown outcome")
+    assert not out.exists()
