@@ -21,6 +21,7 @@ import polars as pl
 from jobmatch import io, schema
 from jobmatch.errors import InputError
 from jobmatch.io.jsonl import describe_json
+from jobmatch.io.labels import qrels_frame
 
 TextKind = Literal["job", "candidate"]
 
@@ -129,7 +130,7 @@ def _read_train(path: Path, jobs: _Texts, candidates: _Texts) -> pl.DataFrame:
             grades[job, candidates.add(passage, row)] = 1
         for passage in negatives:
             candidates.add(passage, row)
-    return _qrels_frame(grades)
+    return qrels_frame(grades)
 
 
 def _read_preferences(path: Path, jobs: _Texts, candidates: _Texts) -> pl.DataFrame:
@@ -255,7 +256,7 @@ def import_pairs(
         {schema.JOB_ID: job_ids, schema.CANDIDATE_ID: candidate_ids, schema.LABEL: labels},
         schema={schema.JOB_ID: pl.String, schema.CANDIDATE_ID: pl.String, schema.LABEL: pl.Float32},
     )
-    qrels = _qrels_frame(grades)
+    qrels = qrels_frame(grades)
     return ImportedTables(
         jobs=jobs.frame(),
         candidates=candidates.frame(),
@@ -289,22 +290,6 @@ def _pair_label(value: Any) -> float:
 
 
 # --------------------------------------------------------------------------- shared helpers
-
-
-def _qrels_frame(grades: dict[tuple[str, str], int]) -> pl.DataFrame:
-    """A qrels table from {(job_id, candidate_id): relevance}, in insertion order."""
-    return pl.DataFrame(
-        {
-            schema.JOB_ID: [job for job, _ in grades],
-            schema.CANDIDATE_ID: [candidate for _, candidate in grades],
-            schema.RELEVANCE: list(grades.values()),
-        },
-        schema={
-            schema.JOB_ID: pl.String,
-            schema.CANDIDATE_ID: pl.String,
-            schema.RELEVANCE: pl.Int8,
-        },
-    )
 
 
 class _Texts:

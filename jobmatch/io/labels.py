@@ -97,12 +97,16 @@ def import_labels(
             )
         key = (str(job).strip(), str(candidate).strip())
         best[key] = max(grade, best.get(key, 0))
-    graded = {key: grade for key, grade in best.items() if grade > 0}
+    return qrels_frame({key: grade for key, grade in best.items() if grade > 0})
+
+
+def qrels_frame(grades: dict[tuple[str, str], int]) -> pl.DataFrame:
+    """A qrels table from {(job_id, candidate_id): relevance}, in insertion order."""
     return pl.DataFrame(
         {
-            schema.JOB_ID: [job for job, _ in graded],
-            schema.CANDIDATE_ID: [candidate for _, candidate in graded],
-            schema.RELEVANCE: list(graded.values()),
+            schema.JOB_ID: [job for job, _ in grades],
+            schema.CANDIDATE_ID: [candidate for _, candidate in grades],
+            schema.RELEVANCE: list(grades.values()),
         },
         schema={
             schema.JOB_ID: pl.String,
