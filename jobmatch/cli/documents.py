@@ -20,6 +20,7 @@ import click
 
 from jobmatch.cli.options import status
 from jobmatch.documents import EXTENSIONS
+from jobmatch.errors import InputError
 
 
 def document_options(*, workers: bool = True):
@@ -55,8 +56,10 @@ def document_options(*, workers: bool = True):
 
 
 def is_document_input(raw: str) -> bool:
-    """A file or glob ending in a document extension, or a folder holding documents and no
-    table files."""
+    """A file or glob ending in a document extension, or a folder holding documents.
+
+    A folder holding both is refused: a table read would skip its documents silently.
+    """
     suffix = Path(raw).suffix.lower()
     if suffix in EXTENSIONS:
         return True
@@ -64,7 +67,13 @@ def is_document_input(raw: str) -> bool:
         files = [p for p in Path(raw).rglob("*") if p.is_file() and not p.name.startswith(".")]
         tables = {".parquet", ".csv", ".jsonl"}
         has_docs = any(p.suffix.lower() in EXTENSIONS for p in files)
-        return has_docs and not any(p.suffix.lower() in tables for p in files)
+        if has_docs and any(p.suffix.lower() in tables for p in files):
+            raise InputError(
+                "folder holds both tables and documents; pass them as separate globs "
+                "(e.g. 'DIR/**/*.parquet' and 'DIR/**/*.pdf')",
+                path=raw,
+            )
+        return has_docs
     if any(ch in raw for ch in "*?["):
         matches = glob.glob(raw, recursive=True)
         return bool(matches) and all(Path(m).suffix.lower() in EXTENSIONS for m in matches)

@@ -102,3 +102,15 @@ def test_index_add_prune_syncs_a_changed_folder(
     assert sorted(metadata["candidate_id"].to_list()) == ["2024/jane", "kim", "lee"]
     kim = metadata.filter(metadata["candidate_id"] == "kim")["text"][0]
     assert "Kotlin" in kim
+
+
+def test_a_folder_of_tables_and_documents_is_refused(make: Maker, tmp_path: Path) -> None:
+    folder = resumes(make)
+    (folder / "more.csv").write_text("candidate_id,text\nc1,hello\n")
+    result = run("index", "build", "--input", str(folder), "--index", str(tmp_path / "index"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {folder}: folder holds both tables and documents; pass them as separate "
+        f"globs (e.g. 'DIR/**/*.parquet' and 'DIR/**/*.pdf')\n"
+    )
+    assert not (tmp_path / "index").exists()
