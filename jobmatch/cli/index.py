@@ -308,7 +308,7 @@ def index_add(
     Unchanged candidates (same content hash) are not re-encoded.
 
     \b
-    Example:
+    Examples:
       jobmatch index add --input new_candidates.csv --index indexes/demo
       jobmatch index add --input resumes/ --index indexes/cv --prune   # sync a folder
     """
