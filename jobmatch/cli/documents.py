@@ -60,14 +60,15 @@ def is_document_input(raw: str) -> bool:
 
     A folder holding both is refused: a table read would skip its documents silently.
     """
+    from jobmatch.io.batches import is_table_file
+
     suffix = Path(raw).suffix.lower()
     if suffix in EXTENSIONS:
         return True
     if Path(raw).is_dir() and not any(ch in raw for ch in "*?["):
         files = [p for p in Path(raw).rglob("*") if p.is_file() and not p.name.startswith(".")]
-        tables = {".parquet", ".csv", ".jsonl"}
         has_docs = any(p.suffix.lower() in EXTENSIONS for p in files)
-        if has_docs and any(p.suffix.lower() in tables for p in files):
+        if has_docs and any(is_table_file(p) for p in files):
             raise InputError(
                 "folder holds both tables and documents; pass them as separate globs "
                 "(e.g. 'DIR/**/*.parquet' and 'DIR/**/*.pdf')",

@@ -48,7 +48,7 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
             found = sorted(
                 p
                 for p in Path(text).rglob("*")
-                if p.is_file() and _is_table(p) and not p.name.startswith(".")
+                if p.is_file() and is_table_file(p) and not p.name.startswith(".")
             )
             if not found:
                 raise InputError("folder holds no .parquet, .csv or .jsonl file", path=text)
@@ -60,7 +60,8 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def _is_table(path: Path) -> bool:
+def is_table_file(path: Path) -> bool:
+    """Whether the extension is one `jobmatch.io` reads as a table."""
     try:
         io.format_of(path)
     except InputError:

@@ -106,7 +106,7 @@ def test_index_add_prune_syncs_a_changed_folder(
 
 def test_a_folder_of_tables_and_documents_is_refused(make: Maker, tmp_path: Path) -> None:
     folder = resumes(make)
-    (folder / "more.csv").write_text("candidate_id,text\nc1,hello\n")
+    (folder / "more.pq").write_bytes(b"PAR1")  # any table extension counts
     result = run("index", "build", "--input", str(folder), "--index", str(tmp_path / "index"))
     assert result.exit_code == 2
     assert result.stderr == (
