@@ -146,3 +146,17 @@ def config_option(config: type, name: str, *decls: str, **kwargs: Any):
     return click.option(
         *flags, name, default=spec.default, help=spec.metadata.get("help"), **kwargs
     )
+
+
+def mode_option(configs: dict[str, type], name: str, **kwargs: Any):
+    """An option whose default depends on --mode: None here, then the mode's config default
+    (each listed in the help)."""
+    fields = {mode: config_field(config, name) for mode, config in configs.items()}
+    defaults = ", ".join(f"{spec.default:g} {mode}" for mode, spec in fields.items())
+    first = next(iter(fields.values()))
+    return click.option(
+        "--" + name.replace("_", "-"),
+        default=None,
+        help=f"{first.metadata['help']}  [default: {defaults}]",
+        **kwargs,
+    )

@@ -12,11 +12,17 @@ from typing import Any
 
 import click
 
-from jobmatch.cli.options import INPUT_FILE, config_field, config_option, progress_option
+from jobmatch.cli.options import (
+    INPUT_FILE,
+    config_field,
+    config_option,
+    mode_option,
+    progress_option,
+)
 from jobmatch.cli.options import show_progress as _show_progress
 from jobmatch.cli.options import status as _status
 from jobmatch.cli.train import report_training, split_jobs
-from jobmatch.training.config import CONFIGS, FullConfig, HeadConfig
+from jobmatch.training.config import CONFIGS, FullConfig
 
 MODE_FIELDS = ("epochs", "batch_size", "lr", "retention_weight")
 """Fields each mode sets its own default for."""
@@ -25,17 +31,6 @@ MODE_FIELDS = ("epochs", "batch_size", "lr", "retention_weight")
 def loss_option(name: str, *decls: str, **kwargs: Any):
     """An option of a field both modes share, with its config default and help."""
     return config_option(FullConfig, name, *decls, **kwargs)
-
-
-def mode_option(name: str, **kwargs: Any):
-    """An option whose default comes from the --mode's config."""
-    full, head = config_field(FullConfig, name), config_field(HeadConfig, name)
-    return click.option(
-        "--" + name.replace("_", "-"),
-        default=None,
-        help=f"{full.metadata['help']}  [default: {full.default:g} full, {head.default:g} head]",
-        **kwargs,
-    )
 
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
@@ -89,10 +84,10 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
 @loss_option("gamma", type=float)
 @loss_option("reference_free", "--reference-free/--reference", show_default=True)
 @loss_option("sft_weight", type=click.FloatRange(min=0))
-@mode_option("retention_weight", type=click.FloatRange(min=0))
-@mode_option("lr", type=POSITIVE)
-@mode_option("epochs", type=POSITIVE)
-@mode_option("batch_size", type=click.IntRange(min=2))
+@mode_option(CONFIGS, "retention_weight", type=click.FloatRange(min=0))
+@mode_option(CONFIGS, "lr", type=POSITIVE)
+@mode_option(CONFIGS, "epochs", type=POSITIVE)
+@mode_option(CONFIGS, "batch_size", type=click.IntRange(min=2))
 @click.option(
     "--min-confidence",
     type=click.FloatRange(0, 1),

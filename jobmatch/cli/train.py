@@ -7,10 +7,16 @@ from pathlib import Path
 
 import click
 
-from jobmatch.cli.options import INPUT_FILE, config_option, model_option, progress_option
+from jobmatch.cli.options import (
+    INPUT_FILE,
+    config_option,
+    mode_option,
+    model_option,
+    progress_option,
+)
 from jobmatch.cli.options import show_progress as _show_progress
 from jobmatch.cli.options import status as _status
-from jobmatch.training.config import ContrastiveConfig, PairsConfig
+from jobmatch.training.config import CONTRASTIVE_CONFIGS, ContrastiveConfig, PairsConfig
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
 
@@ -71,10 +77,19 @@ def train() -> None:
 )
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
 @model_option("Starting model.")
-@config_option(ContrastiveConfig, "epochs", type=POSITIVE)
-@config_option(ContrastiveConfig, "batch_size", type=click.IntRange(min=2))
-@config_option(ContrastiveConfig, "lr", type=POSITIVE)
-@config_option(ContrastiveConfig, "temperature", type=POSITIVE)
+@click.option(
+    "--mode",
+    type=click.Choice(list(CONTRASTIVE_CONFIGS)),
+    default="full",
+    show_default=True,
+    help="full: fine-tune the whole model (sentence-transformers Trainer). head: train a "
+    "linear map on the frozen model's embeddings, each text encoded once (minutes on a CPU "
+    "for a few hundred labelled jobs); saved as the model + Dense + Normalize.",
+)
+@mode_option(CONTRASTIVE_CONFIGS, "epochs", type=POSITIVE)
+@mode_option(CONTRASTIVE_CONFIGS, "batch_size", type=click.IntRange(min=2))
+@mode_option(CONTRASTIVE_CONFIGS, "lr", type=POSITIVE)
+@mode_option(CONTRASTIVE_CONFIGS, "temperature", type=POSITIVE)
 @config_option(ContrastiveConfig, "negatives", type=click.IntRange(min=0))
 @config_option(ContrastiveConfig, "max_seq_length", type=click.IntRange(min=8))
 @config_option(ContrastiveConfig, "cached")
@@ -91,6 +106,7 @@ def train_contrastive_command(
     held_out,
     out_dir,
     model,
+    mode,
     epochs,
     batch_size,
     lr,
@@ -120,6 +136,8 @@ def train_contrastive_command(
       jobmatch train contrastive --train data/mined.jsonl --jobs data/jobs.parquet \\
           --candidates data/candidates.parquet --qrels data/qrels.parquet \\
           --model models/stage1-random --out models/stage1-mined
+      jobmatch train contrastive --mode head --jobs data/jobs.parquet \\
+          --candidates data/candidates.parquet --qrels data/qrels.parquet --out models/head
     """
     from jobmatch.training import data
     from jobmatch.training.contrastive import train_contrastive
@@ -145,24 +163,27 @@ def train_contrastive_command(
         )
         rows = data.rows_with_texts(id_rows, jobs, candidates)
     examples = data.contrastive_examples(rows, negatives=negatives, seed=seed)
-    config = ContrastiveConfig(
+    full_only = {"--cached": cached, "--eval-steps": eval_steps, "--resume": resume}
+    if mode == "head" and any(full_only.values()):
+        given = ", ".join(flag for flag, value in full_only.items() if value)
+        raise click.UsageError(f"{given}: only for --mode full")
+    settings = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "temperature": temperature}
+    if mode == "full":
+        settings.update(
+            cached=cached, mini_batch_size=mini_batch_size, eval_steps=eval_steps, resume=resume
+        )
+    config = CONTRASTIVE_CONFIGS[mode](
         out=Path(out_dir),
         model=model,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        temperature=temperature,
         negatives=negatives,
         max_seq_length=max_seq_length,
-        cached=cached,
-        mini_batch_size=mini_batch_size,
-        eval_steps=eval_steps,
-        resume=resume,
         seed=seed,
         progress=_show_progress(progress),
+        **{name: value for name, value in settings.items() if value is not None},
     )
     _status(
-        f"training on {len(examples['anchor'])} examples from {len(rows)} jobs"
+        f"training {'a linear head' if mode == 'head' else 'the full model'} on "
+        f"{len(examples['anchor'])} examples from {len(rows)} jobs"
         + (f", evaluating on {held.height} held-out jobs" if evaluator else "")
     )
     result = train_contrastive(config, examples, evaluator)

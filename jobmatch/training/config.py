@@ -67,6 +67,34 @@ class ContrastiveConfig:
         if self.batch_size < 2:
             raise ValueError("batch_size must be >= 2 for in-batch negatives")
 
+    mode: ClassVar[Mode] = "full"
+
+
+@dataclass
+class ContrastiveHeadConfig(ContrastiveConfig):
+    """Stage 1 as a linear head on the frozen starting model (`--mode head`): each text is
+    encoded once and an epoch is matrix products, so a team's few hundred labelled jobs adapt
+    the model in minutes on a CPU. The full fine-tune's GradCache, warm-up, step-wise
+    evaluation and resume settings do not apply: the head evaluates every epoch and keeps the
+    best."""
+
+    epochs: float = field(default=30.0, metadata=_help("Passes over the training examples."))
+    batch_size: int = field(
+        default=128, metadata=_help("Examples per step; each one's in-batch negatives.")
+    )
+    lr: float = field(default=1e-3, metadata=_help("Learning rate."))
+    temperature: float = field(
+        default=0.05, metadata=_help("InfoNCE temperature; loss scale = 1/temperature.")
+    )
+
+    mode: ClassVar[Mode] = "head"
+
+
+CONTRASTIVE_CONFIGS: dict[Mode, type[ContrastiveConfig]] = {
+    "full": ContrastiveConfig,
+    "head": ContrastiveHeadConfig,
+}
+
 
 @dataclass
 class PairsConfig:

@@ -13,26 +13,11 @@ best checkpoint is kept. Multi-GPU: run the same command under `torchrun --nproc
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 from jobmatch.encoder import load_encoder
 from jobmatch.training.config import ContrastiveConfig
 from jobmatch.training.evaluators import RankingEvaluator
-
-
-@dataclass
-class TrainResult:
-    out: Path
-    examples: int
-    steps: int
-    seconds: float
-    best_metric: float | None
-    history: list[dict[str, float]]
-
-    @property
-    def examples_per_second(self) -> float:
-        return self.examples / self.seconds if self.seconds else 0.0
+from jobmatch.training.result import TrainResult
 
 
 def train_contrastive(
@@ -40,7 +25,15 @@ def train_contrastive(
     examples: dict[str, list[str]],
     evaluator: RankingEvaluator | None = None,
 ) -> TrainResult:
-    """Fine-tune on (anchor, positive, negative_i...) columns; save the best model to `out`."""
+    """Fine-tune on (anchor, positive, negative_i...) columns; save the best model to `out`.
+
+    A `ContrastiveHeadConfig` trains a linear head on the frozen model instead
+    (`jobmatch.training.contrastive_head`).
+    """
+    if config.mode == "head":
+        from jobmatch.training.contrastive_head import train_contrastive_head
+
+        return train_contrastive_head(config, examples, evaluator)
     from datasets import Dataset
     from sentence_transformers import (
         SentenceTransformerTrainer,

@@ -19,12 +19,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
 from jobmatch.losses.rankpo import rankpo_loss
-from jobmatch.training.contrastive import TrainResult
+from jobmatch.training.frozen import (
+    FrozenEmbeddings,
+    HeadEncoder,
+    cosine,
+    identity_head,
+    run_evaluators,
+    save_with_head,
+)
+from jobmatch.training.result import TrainResult
 
 
 def train_linear_head(
@@ -35,7 +41,7 @@ def train_linear_head(
     evaluators: list[Any] = (),
 ) -> TrainResult:
     """Train W on cached stage-1 embeddings of the preference (and retention) rows; save the
-    stage-1 model with the head appended to `config.out`. `evaluators` run on that model every
+    stage-1 model with the head appended to `config.out`. `evaluators` run on the head every
     epoch and at the end, as in the full fine-tune.
 
     `config` is a `HeadConfig`; its lr, epochs, batch size, loss and retention settings mean
@@ -51,24 +57,17 @@ def train_linear_head(
     columns = [preferences[key] for key in ("query", "chosen", "rejected")]
     use_retention = retention is not None and config.retention_weight > 0
     kept = list(retention.values()) if use_retention else []  # anchor, positive, negative_1..
-    texts = list(dict.fromkeys(text for column in [*columns, *kept] for text in column))
     started = time.perf_counter()
-    embeddings = model.encode(
-        texts,
-        batch_size=64,
-        convert_to_tensor=True,
-        normalize_embeddings=True,
-        show_progress_bar=config.progress,
-    ).cpu()
-    row = {text: i for i, text in enumerate(texts)}
-    pairs = torch.tensor([[row[t] for t in column] for column in columns]).T
-    rules = torch.tensor([[row[t] for t in column] for column in kept]).T if kept else None
-    head = torch.nn.Linear(embeddings.shape[1], embeddings.shape[1], bias=False)
-    torch.nn.init.eye_(head.weight)  # trained on the CPU, copied into the model's Dense
-    saved = append_linear_head(model, head.weight.detach())
+    cache = FrozenEmbeddings(model, progress=config.progress)
+    cache.add([text for column in [*columns, *kept] for text in column])
+    embeddings = cache.vectors
+    pairs = torch.stack([cache.index(column) for column in columns], dim=1)
+    rules = torch.stack([cache.index(column) for column in kept], dim=1) if kept else None
+    head = identity_head(embeddings.shape[1])
+    encoder = HeadEncoder(cache, head)
     reference = None
     if not config.reference_free:  # exact: stage 1's scores are the identity head's
-        reference = _cosine(embeddings, pairs[:, 0], pairs[:, 1:])
+        reference = cosine(embeddings, pairs[:, 0], pairs[:, 1:])
 
     generator = torch.Generator().manual_seed(config.seed)
     optimiser = torch.optim.Adam(head.parameters(), lr=config.lr)
@@ -98,15 +97,10 @@ def train_linear_head(
             progress.set_postfix(loss=f"{entry['loss']:.4f}")
         if evaluators and ((step + 1) % batches == 0 or step + 1 == total):
             entry = {"step": step + 1, "epoch": (step + 1) / batches}
-            with torch.no_grad():  # as the Trainer does: every epoch, and at the end
-                saved.weight.copy_(head.weight)
-                for evaluator in evaluators:
-                    entry.update(_prefixed(evaluator(model)))
+            entry.update(run_evaluators(evaluators, encoder))  # as the Trainer: every epoch
             history.append(entry)
     seconds = time.perf_counter() - started
-    with torch.no_grad():
-        saved.weight.copy_(head.weight)
-    model.save(str(config.out))
+    save_with_head(model, head.weight.detach(), config.out)
     return TrainResult(
         out=config.out,
         examples=total * config.batch_size,
@@ -117,25 +111,6 @@ def train_linear_head(
     )
 
 
-def append_linear_head(model: Any, weight: torch.Tensor) -> torch.nn.Linear:
-    """Append Dense(weight: x -> Wx, no bias, no activation) and Normalize to `model`; return
-    the Dense module's linear layer, whose weight is the head."""
-    from sentence_transformers.sentence_transformer.modules import Dense, Normalize
-
-    dim = weight.shape[1]
-    dense = Dense(
-        dim,
-        weight.shape[0],
-        bias=False,
-        activation_function=torch.nn.Identity(),
-        init_weight=weight.clone(),
-    )
-    device = next(model.parameters()).device
-    model.append(dense.to(device))
-    model.append(Normalize())
-    return dense.linear
-
-
 def _preference_loss(
     head: torch.nn.Linear,
     embeddings: torch.Tensor,
@@ -144,7 +119,7 @@ def _preference_loss(
     config: Any,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """RankPO on a batch of (query, chosen, rejected) rows, with stage 1's scores if referenced."""
-    scores = _cosine(embeddings, batch[:, 0], batch[:, 1:], head)
+    scores = cosine(embeddings, batch[:, 0], batch[:, 1:], head)
     return rankpo_loss(
         scores[:, 0],
         scores[:, 1],
@@ -161,25 +136,8 @@ def _retention_loss(
     head: torch.nn.Linear, embeddings: torch.Tensor, rows: torch.Tensor, config: Any
 ) -> torch.Tensor:
     """The rules' rows (anchor, positive, negative) as preferences through RankPO."""
-    scores = _cosine(embeddings, rows[:, 0], rows[:, 1:], head)
+    scores = cosine(embeddings, rows[:, 0], rows[:, 1:], head)
     loss, _ = rankpo_loss(
         scores[:, 0], scores[:, 1], temperature=config.temperature, beta=config.beta
     )
     return loss
-
-
-def _cosine(
-    embeddings: torch.Tensor,
-    queries: torch.Tensor,
-    documents: torch.Tensor,
-    head: torch.nn.Module | None = None,
-) -> torch.Tensor:
-    """cos(W q, W d) for each query against each of its documents: [rows, documents]."""
-    project = head if head is not None else torch.nn.Identity()
-    q = F.normalize(project(embeddings[queries]), dim=-1)
-    d = F.normalize(project(embeddings[documents]), dim=-1)
-    return torch.einsum("rh,rdh->rd", q, d)
-
-
-def _prefixed(metrics: dict[str, float]) -> dict[str, float]:
-    return {f"eval_{name}": float(np.asarray(value)) for name, value in metrics.items()}

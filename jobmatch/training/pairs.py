@@ -16,7 +16,8 @@ import torch
 
 from jobmatch.encoder import load_encoder
 from jobmatch.training.config import PairsConfig
-from jobmatch.training.contrastive import TrainResult, has_accelerator
+from jobmatch.training.contrastive import has_accelerator
+from jobmatch.training.result import TrainResult
 
 RESUME, JD, LABEL = "resume", "jd", "label"
 

@@ -28,8 +28,9 @@ from transformers import TrainerCallback
 
 from jobmatch.losses.rankpo import RankPOLoss, reference_scores
 from jobmatch.training.config import FullConfig, HeadConfig, Stage2Config
-from jobmatch.training.contrastive import TrainResult, has_accelerator
+from jobmatch.training.contrastive import has_accelerator
 from jobmatch.training.head import train_linear_head
+from jobmatch.training.result import TrainResult
 
 PREFERENCES = "preferences"
 RETENTION = "retention"

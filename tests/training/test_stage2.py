@@ -395,7 +395,7 @@ def test_identity_head_keeps_stage1_embeddings(tiny_encoder) -> None:
     import numpy as np
     import torch
 
-    from jobmatch.training.head import append_linear_head
+    from jobmatch.training.frozen import append_linear_head
 
     model = tiny_encoder.model
     texts = ["a senior ml engineer in Berlin", "speech recognition researcher"]
