@@ -6,6 +6,13 @@ from collections.abc import Sequence
 
 from jobmatch.metrics import Run
 
+TOKEN_PATTERN = r"(?u)\b\w\w+\b|\b[\uac00-\ud7a3]\b"
+"""bm25s' default (words of two or more letters or digits, any script), plus Korean words of
+one Hangul syllable: 웹 (web), 앱 (app) and 팀 (team) are whole words, not noise like "a".
+Words are split at spaces only, so a Korean noun with a particle attached (서울에서, "in
+Seoul") is another token than the bare noun (서울); matching those needs a morphological
+analyser, which this baseline does without."""
+
 
 def bm25_run(
     corpus_ids: Sequence[str],
@@ -18,9 +25,12 @@ def bm25_run(
     """Top-k candidate ids per query under BM25 (Lucene variant, English stopwords)."""
     import bm25s
 
+    def tokenize(texts: Sequence[str]):
+        return bm25s.tokenize(list(texts), token_pattern=TOKEN_PATTERN, show_progress=False)
+
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(list(corpus_texts), show_progress=False), show_progress=False)
-    tokens = bm25s.tokenize(list(query_texts), show_progress=False)
+    retriever.index(tokenize(corpus_texts), show_progress=False)
+    tokens = tokenize(query_texts)
     depth = min(k, len(corpus_ids))
     rows, _scores = retriever.retrieve(tokens, k=depth, show_progress=False, n_threads=1)
     ids = list(corpus_ids)

@@ -125,10 +125,7 @@ def search(
 
 
 def _explanations(hits: pl.DataFrame, jobs: pl.DataFrame, rules: RuleSet) -> list[str | None]:
-    rule_fields = [
-        f for f in (schema.LOCATION, schema.SENIORITY, schema.AREAS) if f in jobs.columns
-    ]
-    if not rule_fields:
+    if not any(column in jobs.columns for column in rules.job_columns()):
         return [None] * hits.height
     by_id = {row[schema.JOB_ID]: row for row in jobs.iter_rows(named=True)}
     return [

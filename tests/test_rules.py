@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from jobmatch import rules
-from jobmatch.errors import RulesError
+from jobmatch.errors import RulesError, SchemaError
 
 RULES = rules.load_rules()
 BERLIN_SENIOR_NLP = {
@@ -162,3 +162,14 @@ def test_bad_rules_files_are_reported(tmp_path: Path, replace: str, by: str, mes
     path.write_text(text.replace(replace, by))
     with pytest.raises(RulesError, match=message):
         rules.load_rules(path)
+
+
+def test_default_rules_read_the_fields_they_always_read() -> None:
+    assert RULES.rule_names == ("location", "seniority", "areas")
+    assert RULES.columns == ()
+    assert RULES.job_columns() == (*rules.RULE_FIELDS, "remote")
+    assert RULES.candidate_columns() == rules.RULE_FIELDS
+    plain = pl.DataFrame({"candidate_id": ["c"], "text": ["t"]})
+    with pytest.raises(SchemaError, match="no structured fields for the rules"):
+        rules.require_rule_fields(plain, RULES, side="candidates", path="c.parquet")
+    rules.require_rule_fields(plain.with_columns(areas=pl.lit(None)), RULES, side="jobs", path="j")

@@ -10,6 +10,7 @@ from jobmatch.cli.documents import document_options, read_document_inputs, write
 from jobmatch.cli.options import (
     INPUT_FILE,
     TABLE_TYPES,
+    encoding_option,
     progress_option,
 )
 from jobmatch.cli.options import show_progress as _show_progress
@@ -80,7 +81,8 @@ def synth(n_candidates: int, n_jobs: int, seed: int, out_dir: str, progress: boo
     "rules_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Rules TOML (default: the one shipped with jobmatch).",
+    help="Rules TOML (default: the one shipped with jobmatch); [[column]] entries grade on "
+    "your own columns.",
 )
 @click.option(
     "--out",
@@ -96,23 +98,38 @@ def synth(n_candidates: int, n_jobs: int, seed: int, out_dir: str, progress: boo
     show_default=True,
     help="Jobs graded at once; memory is about block-size x candidates x 16 bytes.",
 )
+@encoding_option()
 def label(
-    jobs_path: str, candidates_path: str, rules_path: str | None, out_path: str, block_size: int
+    jobs_path: str,
+    candidates_path: str,
+    rules_path: str | None,
+    out_path: str,
+    block_size: int,
+    encoding: str,
 ) -> None:
     """Grade every (job, candidate) pair with the matching rules; write relevance > 0 rows.
 
+    Only the ids and the columns the rules read are loaded. A rules TOML with [[column]]
+    entries grades on any column of your tables: equal values (category, occupation code),
+    shared list items (skills; a CSV cell "python;sql"), numeric gaps (years of experience).
+    A column a rule reads that a table lacks is an error naming the file and the column.
+
     \b
-    Example:
+    Examples:
       jobmatch label --jobs data/jobs.parquet --candidates data/candidates.parquet \\
           --out data/qrels.parquet
+      jobmatch label --jobs team/jobs.csv --candidates team/candidates.csv \\
+          --rules team/rules.toml --out team/qrels.parquet
     """
     from jobmatch import io, rules, schema
 
     rule_set = rules.load_rules(rules_path)
-    jobs = io.read_table(jobs_path, "jobs", columns=(*rules.RULE_FIELDS, schema.REMOTE))
-    candidates = io.read_table(candidates_path, "candidates", columns=rules.RULE_FIELDS)
-    rules.require_rule_fields(jobs, path=jobs_path)
-    rules.require_rule_fields(candidates, path=candidates_path)
+    jobs = io.read_table(jobs_path, "jobs", columns=rule_set.job_columns(), encoding=encoding)
+    candidates = io.read_table(
+        candidates_path, "candidates", columns=rule_set.candidate_columns(), encoding=encoding
+    )
+    rules.require_rule_fields(jobs, rule_set, side="jobs", path=jobs_path)
+    rules.require_rule_fields(candidates, rule_set, side="candidates", path=candidates_path)
     per_job: list[int] = []
 
     def counted(frames):
@@ -121,7 +138,14 @@ def label(
             yield frame
 
     started = time.perf_counter()
-    blocks = rules.iter_labels(jobs, candidates, rule_set, block_size=block_size)
+    blocks = rules.iter_labels(
+        jobs,
+        candidates,
+        rule_set,
+        block_size=block_size,
+        jobs_path=jobs_path,
+        candidates_path=candidates_path,
+    )
     rows = io.write_frames(counted(blocks), out_path)
     median = sorted(per_job)[len(per_job) // 2] if per_job else 0
     _status(
@@ -176,7 +200,10 @@ def import_group() -> None:
     required=True,
     help="Folder for jobs, candidates, qrels and preferences .parquet.",
 )
-def import_rankpo(train_path: str | None, preferences_path: str | None, out_dir: str) -> None:
+@encoding_option()
+def import_rankpo(
+    train_path: str | None, preferences_path: str | None, out_dir: str, encoding: str
+) -> None:
     """Import RankPO training and/or preference JSONL; give at least one.
 
     Positives become qrels of relevance 1 (negatives only become candidates: missing pairs
@@ -192,7 +219,7 @@ def import_rankpo(train_path: str | None, preferences_path: str | None, out_dir:
 
     if train_path is None and preferences_path is None:
         raise click.UsageError("give --train, --preferences or both")
-    tables = importers.import_rankpo(train_path, preferences_path)
+    tables = importers.import_rankpo(train_path, preferences_path, encoding=encoding)
     tables.write(out_dir)
     _status(f"imported {_row_counts(tables.counts())} into {out_dir}")
 
@@ -215,8 +242,9 @@ def import_rankpo(train_path: str | None, preferences_path: str | None, out_dir:
     required=True,
     help="Folder for jobs, candidates, pairs and qrels .parquet.",
 )
+@encoding_option()
 def import_pairs(
-    pairs_path: str, resume_col: str, jd_col: str, label_col: str, out_dir: str
+    pairs_path: str, resume_col: str, jd_col: str, label_col: str, out_dir: str, encoding: str
 ) -> None:
     """Import a resume/JD pair table with match labels in [0, 1].
 
@@ -232,7 +260,7 @@ def import_pairs(
     from jobmatch.io import importers
 
     tables = importers.import_pairs(
-        pairs_path, resume_col=resume_col, jd_col=jd_col, label_col=label_col
+        pairs_path, resume_col=resume_col, jd_col=jd_col, label_col=label_col, encoding=encoding
     )
     tables.write(out_dir)
     _status(f"imported {_row_counts(tables.counts())} into {out_dir}")
@@ -258,6 +286,7 @@ def import_pairs(
 @click.option("--candidate-col", default="candidate_id", show_default=True)
 @click.option("--outcome-col", default="outcome", show_default=True)
 @click.option("--out", "out_path", type=TABLE_TYPES, required=True, help="qrels output table.")
+@encoding_option()
 def import_labels(
     input_path: str,
     grades_path: str | None,
@@ -265,6 +294,7 @@ def import_labels(
     candidate_col: str,
     outcome_col: str,
     out_path: str,
+    encoding: str,
 ) -> None:
     """Grade a team's own outcomes (applied, shortlisted, hired, ...) into qrels.
 
@@ -290,6 +320,7 @@ def import_labels(
         job_col=job_col,
         candidate_col=candidate_col,
         outcome_col=outcome_col,
+        encoding=encoding,
     )
     io.write_table(qrels, out_path)
     counts = qrels.group_by(schema.RELEVANCE).len().sort(schema.RELEVANCE)

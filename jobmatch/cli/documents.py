@@ -3,7 +3,8 @@
 `import documents` writes the extracted table; `index build` and `index add` accept the same
 files beside tables: `staged_inputs` extracts the documents first (every unreadable file is
 reported before anything is encoded) into a Parquet file in a temporary folder, and the
-build reads that file like any other table.
+build reads that file like any other table. With `--encoding` other than UTF-8, the CSV and
+JSONL tables are staged there too, as UTF-8 copies.
 """
 
 from __future__ import annotations
@@ -130,26 +131,88 @@ def staged_inputs(
     id_from: str,
     on_unreadable: str,
     progress: bool,
+    encoding: str = "utf-8",
 ) -> Iterator[list[str]]:
-    """The inputs with every document input replaced by one extracted candidates table."""
+    """The inputs with every document input replaced by one extracted candidates table and,
+    for an `encoding` other than UTF-8, every CSV and JSONL table by a UTF-8 copy.
+
+    The streaming readers of a build read UTF-8 only; each legacy file is decoded whole
+    here, so an undecodable byte names the user's file, line and column. Errors the build
+    raises about a copy name the original file too.
+    """
+    from jobmatch.io.readers import check_encoding
+
     documents = [raw for raw in inputs if is_document_input(raw)]
-    if not documents:
+    tables = [raw for raw in inputs if raw not in documents]
+    legacy = check_encoding(encoding) not in ("utf-8", "utf-8-sig")
+    if not documents and not legacy:
         yield list(inputs)
         return
     from jobmatch import io
 
-    table = read_document_inputs(
-        documents,
-        kind="candidates",
-        id_from=id_from,
-        on_unreadable=on_unreadable,
-        workers=None,
-        progress=progress,
-    )
-    status(f"extracted {table.frame.height} documents")
-    with tempfile.TemporaryDirectory(prefix="jobmatch-documents-") as tmp:
-        staged = Path(tmp) / "documents.parquet"
-        io.write_table(io.validate(table.frame, "candidates", path=str(staged)), staged)
-        yield [raw for raw in inputs if raw not in documents] + [str(staged)]
-    if on_unreadable == "skip":
+    table = None
+    if documents:
+        table = read_document_inputs(
+            documents,
+            kind="candidates",
+            id_from=id_from,
+            on_unreadable=on_unreadable,
+            workers=None,
+            progress=progress,
+        )
+        status(f"extracted {table.frame.height} documents")
+    with tempfile.TemporaryDirectory(prefix="jobmatch-inputs-") as tmp:
+        copies = transcode_tables(tables, Path(tmp), encoding) if legacy else {}
+        staged = list(copies) if legacy else tables
+        if table is not None:
+            extracted = Path(tmp) / "documents.parquet"
+            io.write_table(io.validate(table.frame, "candidates", path=str(extracted)), extracted)
+            staged.append(str(extracted))
+        try:
+            yield staged
+        except InputError as exc:
+            original = renamed(exc, copies)
+            if original is exc:
+                raise
+            raise original from exc
+    if table is not None and on_unreadable == "skip":
         write_skipped(table, output)
+
+
+def transcode_tables(tables: Sequence[str], folder: Path, encoding: str) -> dict[str, str]:
+    """{staged path: original path} of the table files the inputs name (folders and globs
+    expanded), CSV and JSONL re-encoded as UTF-8 copies in `folder`, Parquet as it is."""
+    from jobmatch import io
+    from jobmatch.io.batches import expand_inputs
+
+    staged: dict[str, str] = {}
+    for number, path in enumerate(expand_inputs(tables) if tables else []):
+        fmt = io.format_of(path)
+        if fmt == "parquet":
+            staged[str(path)] = str(path)
+            continue
+        text = io.decode_text(
+            path.read_bytes(), str(path), csv_header=fmt == "csv", encoding=encoding
+        )
+        copy = folder / str(number) / path.name
+        copy.parent.mkdir()
+        copy.write_text(text, "utf-8", newline="")
+        staged[str(copy)] = str(path)
+    return staged
+
+
+def renamed(error: InputError, copies: dict[str, str]) -> InputError:
+    """The same error naming the original files instead of their staged copies."""
+    moved = {copy: original for copy, original in copies.items() if copy != original}
+    if not any(copy in str(error) for copy in moved):
+        return error
+    reason = error.reason
+    for copy, original in moved.items():
+        reason = reason.replace(copy, original)
+    return type(error)(
+        reason,
+        path=moved.get(error.path, error.path) if error.path else None,
+        line=error.line,
+        row=error.row,
+        column=error.column,
+    )

@@ -11,6 +11,7 @@ from jobmatch.cli.documents import document_options, staged_inputs
 from jobmatch.cli.options import (
     INPUT_FILE,
     backend_options,
+    encoding_option,
     model_option,
     progress_option,
     resolve_backend,
@@ -134,6 +135,7 @@ def index() -> None:
 )
 @wait_option()
 @document_options(workers=False)
+@encoding_option()
 @progress_option()
 def index_build(
     inputs: tuple[str, ...],
@@ -160,6 +162,7 @@ def index_build(
     wait: bool,
     id_from: str,
     on_unreadable: str,
+    encoding: str,
     progress: bool | None,
 ) -> None:
     """Embed candidates into a FAISS index folder, streaming in bounded memory.
@@ -215,6 +218,7 @@ def index_build(
         id_from=id_from,
         on_unreadable=on_unreadable,
         progress=config.progress,
+        encoding=encoding,
     ) as staged:
         started = time.perf_counter()
         if embeddings_dir:
@@ -287,6 +291,7 @@ def index_build(
 @backend_options()
 @wait_option()
 @document_options(workers=False)
+@encoding_option()
 @progress_option()
 def index_add(
     inputs: tuple[str, ...],
@@ -301,6 +306,7 @@ def index_add(
     wait: bool,
     id_from: str,
     on_unreadable: str,
+    encoding: str,
     progress: bool | None,
 ) -> None:
     """Upsert candidates by candidate_id: new ones are added, changed ones replaced.
@@ -323,6 +329,7 @@ def index_add(
         id_from=id_from,
         on_unreadable=on_unreadable,
         progress=_show_progress(progress),
+        encoding=encoding,
     ) as staged:
         validate_inputs(staged, "candidates", id_col=id_col, text_col=text_col)
         manifest = read_manifest(index_dir)
@@ -354,8 +361,11 @@ def index_add(
     help="File with a candidate_id column (or one id per line in .txt).",
 )
 @click.argument("ids", nargs=-1)
+@encoding_option()
 @wait_option()
-def index_remove(index_dir: str, ids_file: str | None, ids: tuple[str, ...], wait: bool) -> None:
+def index_remove(
+    index_dir: str, ids_file: str | None, ids: tuple[str, ...], encoding: str, wait: bool
+) -> None:
     """Remove candidates by id.
 
     \b
@@ -367,25 +377,25 @@ def index_remove(index_dir: str, ids_file: str | None, ids: tuple[str, ...], wai
 
     wanted = list(ids)
     if ids_file:
-        wanted += _read_ids(ids_file)
+        wanted += _read_ids(ids_file, encoding)
     if not wanted:
         raise click.UsageError("give ids as arguments or with --ids FILE")
     summary = remove(index_dir, wanted, wait=wait, on_wait=_waiting)
     _status(f"{index_dir}: {summary}")
 
 
-def _read_ids(path: str) -> list[str]:
+def _read_ids(path: str, encoding: str) -> list[str]:
     from jobmatch import io, schema
     from jobmatch.errors import InputError
 
     if path.endswith(".txt"):
         try:
-            return [
-                line.strip() for line in Path(path).read_text("utf-8").splitlines() if line.strip()
-            ]
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read ids ({exc})", path=path) from exc
-    frame = io.read_table(path, "candidates", columns=())
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read ids ({exc.strerror})", path=path) from exc
+        text = io.decode_text(raw, path, csv_header=False, encoding=encoding)
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    frame = io.read_table(path, "candidates", columns=(), encoding=encoding)
     return frame[schema.CANDIDATE_ID].to_list()
 
 

@@ -62,6 +62,30 @@ def progress_option():
     )
 
 
+def encoding_option():
+    """`--encoding` of the CSV and JSONL tables a command reads; an unknown codec is a usage
+    error (exit 2) before any file is read."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        from jobmatch.io.readers import check_encoding
+
+        try:
+            check_encoding(value)
+        except JobmatchError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+        return value
+
+    return click.option(
+        "--encoding",
+        default="utf-8",
+        show_default=True,
+        metavar="CODEC",
+        callback=check,
+        help="Text encoding of CSV and JSONL input tables, e.g. cp949 or euc-kr for legacy "
+        "Korean exports (Parquet is always UTF-8; a UTF-8 byte-order mark is dropped).",
+    )
+
+
 def wait_option():
     return click.option(
         "--wait/--no-wait",
@@ -152,7 +176,10 @@ def mode_option(configs: dict[str, type], name: str, **kwargs: Any):
     """An option whose default depends on --mode: None here, then the mode's config default
     (each listed in the help)."""
     fields = {mode: config_field(config, name) for mode, config in configs.items()}
-    defaults = ", ".join(f"{spec.default:g} {mode}" for mode, spec in fields.items())
+    shown = {
+        mode: "model's own" if f.default is None else f"{f.default:g}" for mode, f in fields.items()
+    }
+    defaults = ", ".join(f"{value} {mode}" for mode, value in shown.items())
     first = next(iter(fields.values()))
     return click.option(
         "--" + name.replace("_", "-"),

@@ -9,6 +9,7 @@ import click
 from jobmatch.cli.options import (
     INPUT_FILE,
     backend_options,
+    encoding_option,
     model_option,
     progress_option,
     resolve_backend,
@@ -62,6 +63,7 @@ from jobmatch.cli.train import read_labelled
     required=True,
     help="Training JSONL (RankPO format: query, positives, negatives + ids).",
 )
+@encoding_option()
 @progress_option()
 def mine_negatives(
     model,
@@ -78,6 +80,7 @@ def mine_negatives(
     positive_threshold,
     seed,
     out_path,
+    encoding,
     progress,
 ) -> None:
     """Mine hard negatives with a model: FAISS search, known positives always excluded.
@@ -106,7 +109,7 @@ def mine_negatives(
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    jobs, candidates, qrels = read_labelled(jobs_path, candidates_path, qrels_path)
+    jobs, candidates, qrels = read_labelled(jobs_path, candidates_path, qrels_path, encoding)
     backend, quantize = resolve_backend(backend, quantize)
     encoder = load_encoder(model, backend=backend, quantize=quantize)
     rows = mine_negatives(
@@ -191,6 +194,7 @@ JUDGE_CHUNK = 64  # pairs per judge call: progress updates without starving LLM 
     required=True,
     help="Preferences table (job_id, chosen, rejected, confidence): .parquet, .csv or .jsonl.",
 )
+@encoding_option()
 @progress_option()
 def judge(
     jobs_path,
@@ -210,6 +214,7 @@ def judge(
     concurrency,
     seed,
     out_path,
+    encoding,
     progress,
 ) -> None:
     """Draw candidate pairs from a stage-1 model's top-N per job and have a judge pick one.
@@ -238,8 +243,8 @@ def judge(
     from jobmatch.training.judges import preferences_table
     from jobmatch.training.judges.sampling import draw_pairs
 
-    jobs = io.read_table(jobs_path, "jobs")
-    candidates = io.read_table(candidates_path, "candidates")
+    jobs = io.read_table(jobs_path, "jobs", encoding=encoding)
+    candidates = io.read_table(candidates_path, "candidates", encoding=encoding)
     if judge_kind == "synthetic":
         from jobmatch.rules import load_rules
         from jobmatch.training.judges.synthetic import SyntheticJudge

@@ -12,6 +12,7 @@ from jobmatch.cli.options import (
     INPUT_FILE,
     TABLE_TYPES,
     backend_options,
+    encoding_option,
     model_option,
     progress_option,
     resolve_backend,
@@ -102,6 +103,7 @@ def _open_index(
     is_flag=True,
     help="Expert: query with a model whose fingerprint differs from the index's.",
 )
+@encoding_option()
 def query(
     index_dir: str,
     texts: tuple[str, ...],
@@ -119,6 +121,7 @@ def query(
     nprobe: int | None,
     ef_search: int | None,
     allow_model_mismatch: bool,
+    encoding: str,
 ) -> None:
     """Retrieve the top-k candidates for job descriptions.
 
@@ -140,7 +143,7 @@ def query(
 
     if bool(texts) == bool(jobs_path):
         raise click.UsageError("give either --text (one or more) or --jobs")
-    jobs = io.read_table(jobs_path, "jobs") if jobs_path else text_jobs(texts)
+    jobs = io.read_table(jobs_path, "jobs", encoding=encoding) if jobs_path else text_jobs(texts)
     from jobmatch.index.filters import parse_filter
 
     parsed = [parse_filter(expression) for expression in filters]
@@ -222,6 +225,7 @@ def format_table(frame) -> str:
 )
 @model_option("Query model; default: the model recorded in the index.")
 @backend_options()
+@encoding_option()
 @progress_option()
 def evaluate(
     index_dir: str,
@@ -234,6 +238,7 @@ def evaluate(
     model: str | None,
     backend: str | None,
     quantize: str | None,
+    encoding: str,
     progress: bool | None,
 ) -> None:
     """Score retrieval against graded qrels: nDCG@k, Recall@k, MRR@k, MAP@k, paper nDCG.
@@ -249,8 +254,8 @@ def evaluate(
     from jobmatch import io
     from jobmatch.evaluation import evaluate as run_evaluation
 
-    jobs = io.read_table(jobs_path, "jobs")
-    qrels = io.read_table(qrels_path, "qrels")
+    jobs = io.read_table(jobs_path, "jobs", encoding=encoding)
+    qrels = io.read_table(qrels_path, "qrels", encoding=encoding)
     encoder, loaded = _open_index(index_dir, model, backend=backend, quantize=quantize)
     reports = run_evaluation(
         loaded,
@@ -266,7 +271,7 @@ def evaluate(
     if preferences_path:
         from jobmatch.evaluation import preference_alignment
 
-        preferences = io.read_table(preferences_path, "preferences")
+        preferences = io.read_table(preferences_path, "preferences", encoding=encoding)
         share, pairs = preference_alignment(
             loaded, encoder, jobs, preferences, preferences_path=preferences_path
         )

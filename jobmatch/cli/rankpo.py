@@ -16,6 +16,7 @@ from jobmatch.cli.options import (
     INPUT_FILE,
     config_field,
     config_option,
+    encoding_option,
     mode_option,
     progress_option,
 )
@@ -104,6 +105,7 @@ POSITIVE = click.FloatRange(min=0, min_open=True)
     help="Jobs whose preferences (and labels) are kept out for evaluation.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
+@encoding_option()
 @progress_option()
 def train_rankpo_command(
     preferences_path: str,
@@ -117,6 +119,7 @@ def train_rankpo_command(
     min_confidence: float,
     held_out: int,
     seed: int,
+    encoding: str,
     progress: bool | None,
     **settings: Any,
 ) -> None:
@@ -133,10 +136,10 @@ def train_rankpo_command(
     from jobmatch.training.rankpo import train_rankpo
     from jobmatch.training.stage2 import prepare_stage2
 
-    jobs = io.read_table(jobs_path, "jobs")
-    candidates = io.read_table(candidates_path, "candidates")
-    preferences = io.read_table(preferences_path, "preferences")
-    qrels = io.read_table(qrels_path, "qrels") if qrels_path else None
+    jobs = io.read_table(jobs_path, "jobs", encoding=encoding)
+    candidates = io.read_table(candidates_path, "candidates", encoding=encoding)
+    preferences = io.read_table(preferences_path, "preferences", encoding=encoding)
+    qrels = io.read_table(qrels_path, "qrels", encoding=encoding) if qrels_path else None
     _, held = split_jobs(jobs, held_out, seed)
     data = prepare_stage2(
         jobs,

@@ -10,6 +10,7 @@ import click
 from jobmatch.cli.options import (
     INPUT_FILE,
     config_option,
+    encoding_option,
     mode_option,
     model_option,
     progress_option,
@@ -21,13 +22,13 @@ from jobmatch.training.config import CONTRASTIVE_CONFIGS, ContrastiveConfig, Pai
 POSITIVE = click.FloatRange(min=0, min_open=True)
 
 
-def read_labelled(jobs_path: str, candidates_path: str, qrels_path: str):
+def read_labelled(jobs_path: str, candidates_path: str, qrels_path: str, encoding: str):
     from jobmatch import io
 
     return (
-        io.read_table(jobs_path, "jobs"),
-        io.read_table(candidates_path, "candidates"),
-        io.read_table(qrels_path, "qrels"),
+        io.read_table(jobs_path, "jobs", encoding=encoding),
+        io.read_table(candidates_path, "candidates", encoding=encoding),
+        io.read_table(qrels_path, "qrels", encoding=encoding),
     )
 
 
@@ -91,12 +92,13 @@ def train() -> None:
 @mode_option(CONTRASTIVE_CONFIGS, "lr", type=POSITIVE)
 @mode_option(CONTRASTIVE_CONFIGS, "temperature", type=POSITIVE)
 @config_option(ContrastiveConfig, "negatives", type=click.IntRange(min=0))
-@config_option(ContrastiveConfig, "max_seq_length", type=click.IntRange(min=8))
+@mode_option(CONTRASTIVE_CONFIGS, "max_seq_length", type=click.IntRange(min=8))
 @config_option(ContrastiveConfig, "cached")
 @config_option(ContrastiveConfig, "mini_batch_size", type=click.IntRange(min=1))
 @config_option(ContrastiveConfig, "eval_steps", type=click.IntRange(min=1))
 @config_option(ContrastiveConfig, "resume")
 @click.option("--seed", type=int, default=0, show_default=True)
+@encoding_option()
 @progress_option()
 def train_contrastive_command(
     jobs_path,
@@ -118,6 +120,7 @@ def train_contrastive_command(
     eval_steps,
     resume,
     seed,
+    encoding,
     progress,
 ) -> None:
     """Stage 1: InfoNCE with in-batch and hard negatives on rule-derived pairs.
@@ -148,7 +151,7 @@ def train_contrastive_command(
         raise click.UsageError("give --jobs, --candidates and --qrels, or --train")
     evaluator = None
     if labelled:
-        jobs, candidates, qrels = read_labelled(jobs_path, candidates_path, qrels_path)
+        jobs, candidates, qrels = read_labelled(jobs_path, candidates_path, qrels_path, encoding)
         train_jobs, held = split_jobs(jobs, held_out, seed)
         if held.height:
             evaluator = RankingEvaluator(held, candidates, qrels, seed=seed)
@@ -167,7 +170,13 @@ def train_contrastive_command(
     if mode == "head" and any(full_only.values()):
         given = ", ".join(flag for flag, value in full_only.items() if value)
         raise click.UsageError(f"{given}: only for --mode full")
-    settings = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "temperature": temperature}
+    settings = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "temperature": temperature,
+        "max_seq_length": max_seq_length,
+    }
     if mode == "full":
         settings.update(
             cached=cached, mini_batch_size=mini_batch_size, eval_steps=eval_steps, resume=resume
@@ -176,7 +185,6 @@ def train_contrastive_command(
         out=Path(out_dir),
         model=model,
         negatives=negatives,
-        max_seq_length=max_seq_length,
         seed=seed,
         progress=_show_progress(progress),
         **{name: value for name, value in settings.items() if value is not None},
@@ -211,6 +219,7 @@ def train_contrastive_command(
 )
 @config_option(PairsConfig, "patience", type=click.IntRange(min=1))
 @click.option("--seed", type=int, default=0, show_default=True)
+@encoding_option()
 @progress_option()
 def train_pairs_command(
     pairs_path,
@@ -225,6 +234,7 @@ def train_pairs_command(
     validation_share,
     patience,
     seed,
+    encoding,
     progress,
 ) -> None:
     """Pair regression (the Korean matcher's recipe): MSE of (cos+1)/2 against the label.
@@ -238,7 +248,9 @@ def train_pairs_command(
     from jobmatch.io.importers import import_pairs
     from jobmatch.training.pairs import JD, LABEL, RESUME, train_pairs
 
-    tables = import_pairs(pairs_path, resume_col=resume_col, jd_col=jd_col, label_col=label_col)
+    tables = import_pairs(
+        pairs_path, resume_col=resume_col, jd_col=jd_col, label_col=label_col, encoding=encoding
+    )
     resume_text = dict(tables.candidates.select("candidate_id", "text").iter_rows())
     jd_text = dict(tables.jobs.select("job_id", "text").iter_rows())
     pairs = pl.DataFrame(

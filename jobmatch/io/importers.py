@@ -22,6 +22,7 @@ from jobmatch import io, schema
 from jobmatch.errors import InputError
 from jobmatch.io.jsonl import describe_json
 from jobmatch.io.labels import qrels_frame
+from jobmatch.io.readers import DEFAULT_ENCODING
 
 TextKind = Literal["job", "candidate"]
 
@@ -91,7 +92,10 @@ class ImportedTables:
 
 
 def import_rankpo(
-    train: str | Path | None = None, preferences: str | Path | None = None
+    train: str | Path | None = None,
+    preferences: str | Path | None = None,
+    *,
+    encoding: str = DEFAULT_ENCODING,
 ) -> ImportedTables:
     """Read RankPO training and/or preference JSONL into jobs, candidates, qrels, preferences.
 
@@ -102,6 +106,7 @@ def import_rankpo(
     confidence); "A" means passage1 is chosen. When `preferred` is missing or empty it is read
     from the LLM judge's `response` ("...Preferred: B\\nConfidence score: 65"). Confidence
     comes from a `confidence` field or the response, on RankPO's 0-100 scale, stored as 0..1.
+    Both files are read in `encoding` (default UTF-8).
 
     Raises:
         InputError: naming the file, the line and the field of the first bad row.
@@ -111,18 +116,20 @@ def import_rankpo(
         raise ValueError("give a training file, a preference file, or both")
     jobs = _Texts("job")
     candidates = _Texts("candidate")
-    qrels = _read_train(Path(train), jobs, candidates) if train is not None else None
+    qrels = None if train is None else _read_train(Path(train), jobs, candidates, encoding)
     prefs = (
-        _read_preferences(Path(preferences), jobs, candidates) if preferences is not None else None
+        None
+        if preferences is None
+        else _read_preferences(Path(preferences), jobs, candidates, encoding)
     )
     return ImportedTables(
         jobs=jobs.frame(), candidates=candidates.frame(), qrels=qrels, preferences=prefs
     )
 
 
-def _read_train(path: Path, jobs: _Texts, candidates: _Texts) -> pl.DataFrame:
+def _read_train(path: Path, jobs: _Texts, candidates: _Texts, encoding: str) -> pl.DataFrame:
     grades: dict[tuple[str, str], int] = {}
-    for row in _json_rows(path):
+    for row in _json_rows(path, encoding):
         job = jobs.add(row.text("query"), row)
         positives = row.texts("positives", required=True)
         negatives = row.texts("negatives", required=False)
@@ -133,9 +140,9 @@ def _read_train(path: Path, jobs: _Texts, candidates: _Texts) -> pl.DataFrame:
     return qrels_frame(grades)
 
 
-def _read_preferences(path: Path, jobs: _Texts, candidates: _Texts) -> pl.DataFrame:
+def _read_preferences(path: Path, jobs: _Texts, candidates: _Texts, encoding: str) -> pl.DataFrame:
     rows: list[tuple[str, str, str, float | None]] = []
-    for row in _json_rows(path):
+    for row in _json_rows(path, encoding):
         job = jobs.add(row.text("query"), row)
         first, second = row.text("passage1"), row.text("passage2")
         if first == second:
@@ -208,13 +215,15 @@ def import_pairs(
     resume_col: str = "resume",
     jd_col: str = "jd",
     label_col: str = "label",
+    encoding: str = DEFAULT_ENCODING,
 ) -> ImportedTables:
     """Read a (resume, jd, label) table -- CSV, Parquet or JSONL -- into jobmatch tables.
 
     Every input row becomes a `pairs` row (job_id, candidate_id, label float32), so training
     sees the data as given. `qrels` grade each pair as relevance = label x 3 rounded half up
     (0.5 -> 2, 1.0 -> 3); pairs that round to 0 (label < 1/6) are left out, as missing pairs
-    are relevance 0, and a pair listed twice keeps its highest grade.
+    are relevance 0, and a pair listed twice keeps its highest grade. CSV and JSONL are read
+    in `encoding` (default UTF-8; e.g. "cp949" for a legacy Korean export).
 
     Raises:
         InputError: naming the file, the row (CSV, Parquet; 1-based data rows) or line (JSONL)
@@ -222,7 +231,7 @@ def import_pairs(
     """
     source = Path(path)
     name = str(source)
-    frame, lines = io.read_raw(source)  # same decoding and errors as read_table
+    frame, lines = io.read_raw(source, encoding=encoding)  # same decoding and errors as read_table
     for column in (resume_col, jd_col, label_col):
         if column not in frame.columns:
             raise InputError("missing column", path=name, column=column)
@@ -357,12 +366,12 @@ class _JsonRow:
         return value
 
 
-def _json_rows(path: Path) -> Iterator[_JsonRow]:
+def _json_rows(path: Path, encoding: str) -> Iterator[_JsonRow]:
     """JSON objects of a JSONL file with their 1-based line numbers; blank lines skipped."""
     name = str(path)
     if not path.is_file():
         raise InputError("file not found", path=name)
-    text = io.decode_text(path.read_bytes(), name, csv_header=False)
+    text = io.decode_text(path.read_bytes(), name, csv_header=False, encoding=encoding)
     rows = 0
     for line_no, record in io.json_objects(io.split_lines(text), name):
         rows += 1

@@ -17,7 +17,7 @@ import tomllib
 
 from jobmatch import schema
 from jobmatch.errors import InputError
-from jobmatch.io.readers import read_raw
+from jobmatch.io.readers import DEFAULT_ENCODING, read_raw
 
 DEFAULT_GRADES: dict[str, int] = {
     "hired": 3,
@@ -65,15 +65,17 @@ def import_labels(
     job_col: str = schema.JOB_ID,
     candidate_col: str = schema.CANDIDATE_ID,
     outcome_col: str = "outcome",
+    encoding: str = DEFAULT_ENCODING,
 ) -> pl.DataFrame:
-    """Read an outcome table (CSV, Parquet or JSONL) into a qrels table.
+    """Read an outcome table (CSV, Parquet or JSONL; text in `encoding`) into a qrels table.
 
     Raises:
         InputError: naming the file, the row (line for JSONL) and the column of the first
             missing column, empty id, or outcome the mapping does not know.
     """
     name = str(path)
-    frame, lines = read_raw(path, strings={job_col, candidate_col, outcome_col})
+    strings = {job_col, candidate_col, outcome_col}
+    frame, lines = read_raw(path, strings=strings, encoding=encoding)
     for column in (job_col, candidate_col, outcome_col):
         if column not in frame.columns:
             raise InputError("missing column", path=name, column=column)

@@ -7,6 +7,7 @@ named, not deep inside a model or an index.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io as _io
@@ -34,6 +35,9 @@ _EXTENSIONS: dict[str, FileFormat] = {
     ".json": "jsonl",
 }
 STDIO = "-"
+DEFAULT_ENCODING = "utf-8"
+"""Text encoding of CSV and JSONL files unless told otherwise; Parquet is always UTF-8."""
+ENCODING_HINT = "pass --encoding, e.g. --encoding cp949"
 
 
 def format_of(path: str | Path, *, default: FileFormat | None = None) -> FileFormat:
@@ -59,6 +63,7 @@ def read_table(
     text_col: str | None = None,
     file_format: FileFormat | None = None,
     columns: Sequence[str] | None = None,
+    encoding: str = DEFAULT_ENCODING,
 ) -> pl.DataFrame:
     """Read and validate a candidates, jobs or qrels table.
 
@@ -70,9 +75,12 @@ def read_table(
         file_format: overrides the format implied by the extension.
         columns: read only the id column and these contract columns (Parquet reads no other
             column from disk), e.g. the rule fields of a million candidates without their text.
+        encoding: text encoding of a CSV or JSONL file (a Python codec name: utf-8, cp949,
+            euc-kr, shift_jis, ...). UTF-8 may start with a byte-order mark.
 
     Raises:
-        InputError: naming the file, the line (JSONL) or row (CSV, Parquet) and the column.
+        InputError: naming the file, the line (JSONL) or row (CSV, Parquet) and the column;
+            or an unknown encoding.
     """
     name = "<stdin>" if str(path) == STDIO else str(path)
     fmt = file_format or format_of(path)
@@ -84,7 +92,11 @@ def read_table(
         source_names = {v: k for k, v in renames.items()}
         wanted = [source_names.get(c, c) for c in dict.fromkeys(keep)]
     frame, lines = read_raw(
-        path, file_format=fmt, columns=wanted, strings=schema.STRING_COLUMNS | set(renames)
+        path,
+        file_format=fmt,
+        columns=wanted,
+        strings=schema.STRING_COLUMNS | set(renames),
+        encoding=encoding,
     )
     for source in renames:
         if source not in frame.columns:
@@ -102,13 +114,16 @@ def read_raw(
     file_format: FileFormat | None = None,
     columns: Sequence[str] | None = None,
     strings: Collection[str] = schema.STRING_COLUMNS,
+    encoding: str = DEFAULT_ENCODING,
 ) -> tuple[pl.DataFrame, list[int] | None]:
     """A table's columns as stored (CSV cells as strings), before contract validation.
 
     Returns the frame and, for JSONL, the file line of each row (None for other formats).
     `columns` limits a Parquet read to these columns; `strings` names the JSON keys whose
-    values must all be strings (ids and texts: a number there fails, naming the line).
+    values must all be strings (ids and texts: a number there fails, naming the line);
+    `encoding` is the text encoding of CSV and JSONL (see `read_table`).
     """
+    check_encoding(encoding)
     name = "<stdin>" if str(path) == STDIO else str(path)
     if str(path) != STDIO:
         if Path(path).is_dir():
@@ -121,8 +136,8 @@ def read_raw(
     if fmt == "parquet":
         return _read_parquet(path, name, None if columns is None else list(columns)), None
     if fmt == "csv":
-        return _read_csv(_read_bytes(path), name), None
-    return _read_jsonl(_read_bytes(path), name, strings=strings)
+        return _read_csv(_read_bytes(path), name, encoding), None
+    return _read_jsonl(_read_bytes(path), name, strings=strings, encoding=encoding)
 
 
 def _read_bytes(path: str | Path) -> bytes:
@@ -142,18 +157,47 @@ def _read_parquet(path: str | Path, name: str, columns: list[str] | None = None)
         raise InputError(f"not a readable Parquet file ({_first_line(exc)})", path=name) from exc
 
 
-def decode_text(raw: bytes, name: str, *, csv_header: bool) -> str:
-    """Decode UTF-8 (a byte-order mark is dropped), naming the line (and CSV column) of the
-    first undecodable byte."""
+def check_encoding(encoding: str) -> str:
+    """The canonical name of a text codec ("UTF8" -> "utf-8", "EUC-KR" -> "euc_kr").
+
+    Raises:
+        InputError: the name is no codec Python knows, or not a text codec (base64, rot13).
+    """
     try:
-        return raw.decode("utf-8-sig")
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        codec = None
+    # str.decode refuses bytes-to-bytes codecs by this flag of the CodecInfo
+    if codec is None or not getattr(codec, "_is_text_encoding", True):
+        raise InputError(
+            f"unknown text encoding {encoding!r}; use a Python codec name such as utf-8, "
+            "cp949, euc-kr, shift_jis, gb18030 or latin-1"
+        )
+    return codec.name
+
+
+def decode_text(
+    raw: bytes, name: str, *, csv_header: bool, encoding: str = DEFAULT_ENCODING
+) -> str:
+    """Decode with `encoding` (UTF-8: a byte-order mark is dropped), naming the line (and
+    the CSV column or JSON key) of the first undecodable byte.
+
+    Raises:
+        InputError: undecodable bytes (for UTF-8 with a hint to pass --encoding), or an
+            unknown encoding.
+    """
+    codec = check_encoding(encoding)
+    if codec == "utf-8":
+        codec = "utf-8-sig"
+    try:
+        return raw.decode(codec)
     except UnicodeDecodeError as exc:
         line_no = raw.count(b"\n", 0, exc.start) + 1
         column = None
         lines = raw.split(b"\n")
-        bad_line = lines[line_no - 1].decode("utf-8", errors="replace")
+        bad_line = lines[line_no - 1].decode(codec, errors="replace")
         if csv_header:
-            header = next(csv.reader([lines[0].decode("utf-8-sig", errors="replace")]), [])
+            header = next(csv.reader([lines[0].decode(codec, errors="replace")]), [])
             fields = next(csv.reader([bad_line]), [])
             for position, field in enumerate(fields):
                 if "\ufffd" in field and position < len(header):
@@ -164,8 +208,10 @@ def decode_text(raw: bytes, name: str, *, csv_header: bool) -> str:
                 record = json.loads(bad_line)
                 if isinstance(record, dict):
                     column = next((k for k, v in record.items() if "\ufffd" in str(v)), None)
+        expected = "UTF-8" if codec == "utf-8-sig" else encoding
+        hint = f" ({ENCODING_HINT})" if codec == "utf-8-sig" else ""
         raise InputError(
-            f"undecodable bytes (not UTF-8) at byte {exc.start}",
+            f"undecodable bytes (not {expected}) at byte {exc.start}{hint}",
             path=name,
             line=line_no,
             column=column,
@@ -221,8 +267,8 @@ def check_csv_structure(lines: Iterable[str], name: str) -> int:
     return records
 
 
-def _read_csv(raw: bytes, name: str) -> pl.DataFrame:
-    text = decode_text(raw, name, csv_header=True)
+def _read_csv(raw: bytes, name: str, encoding: str = DEFAULT_ENCODING) -> pl.DataFrame:
+    text = decode_text(raw, name, csv_header=True, encoding=encoding)
     if not text.strip():
         raise InputError("no rows", path=name)
     check_csv_structure(_io.StringIO(text, newline=""), name)
@@ -233,10 +279,10 @@ def _read_csv(raw: bytes, name: str) -> pl.DataFrame:
 
 
 def _read_jsonl(
-    raw: bytes, name: str, *, strings: Collection[str]
+    raw: bytes, name: str, *, strings: Collection[str], encoding: str = DEFAULT_ENCODING
 ) -> tuple[pl.DataFrame, list[int]]:
     """Parse JSON lines one by one so errors can name the line; returns frame and line numbers."""
-    text = decode_text(raw, name, csv_header=False)
+    text = decode_text(raw, name, csv_header=False, encoding=encoding)
     frame, lines = parse_json_lines(split_lines(text), name, strings=strings)
     if not lines:
         raise InputError("no rows", path=name)

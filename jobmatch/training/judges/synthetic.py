@@ -37,7 +37,7 @@ import polars as pl
 
 from jobmatch import schema
 from jobmatch.errors import InputError
-from jobmatch.rules import RULE_FIELDS, RuleSet, load_rules, match_pair
+from jobmatch.rules import RuleSet, load_rules, match_pair
 from jobmatch.synth import HIDDEN_IMPACT, HIDDEN_METHODS, HIDDEN_MUST_HAVE, HIDDEN_NICE_TO_HAVE
 from jobmatch.training.judges import Judgement, PairToJudge
 
@@ -100,8 +100,14 @@ class SyntheticJudge:
         self.noise = noise
         self.rules = rules if rules is not None else load_rules()
         self.seed = seed
-        self._jobs = _Rows(jobs, schema.JOB_ID, (HIDDEN_MUST_HAVE, HIDDEN_NICE_TO_HAVE))
-        self._candidates = _Rows(candidates, schema.CANDIDATE_ID, (HIDDEN_METHODS, HIDDEN_IMPACT))
+        self._jobs = _Rows(
+            jobs, schema.JOB_ID, (*self.rules.job_columns(), HIDDEN_MUST_HAVE, HIDDEN_NICE_TO_HAVE)
+        )
+        self._candidates = _Rows(
+            candidates,
+            schema.CANDIDATE_ID,
+            (*self.rules.candidate_columns(), HIDDEN_METHODS, HIDDEN_IMPACT),
+        )
         self.stats: dict[str, int] = {"asked": 0, "ties": 0, "flipped": 0}
 
     def score(self, job: dict[str, Any], candidate: dict[str, Any]) -> float:
@@ -194,8 +200,9 @@ def _require(frame: pl.DataFrame, columns: Sequence[str]) -> None:
 class _Rows:
     """Row dicts by id, built only for the ids asked about (a corpus may have a million rows)."""
 
-    def __init__(self, frame: pl.DataFrame, id_column: str, hidden: Sequence[str]) -> None:
-        keep = [c for c in (id_column, *RULE_FIELDS, schema.REMOTE, *hidden) if c in frame.columns]
+    def __init__(self, frame: pl.DataFrame, id_column: str, columns: Sequence[str]) -> None:
+        """`columns`: what the rules read and the hidden facts the judge reads."""
+        keep = [c for c in dict.fromkeys((id_column, *columns)) if c in frame.columns]
         self.frame = frame.select(keep)
         self.id_column = id_column
         self.position = {value: row for row, value in enumerate(frame[id_column].to_list())}
