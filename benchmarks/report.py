@@ -169,6 +169,29 @@ def two_stage(report: Report) -> str:
     )
 
 
+def adapt(report: Report) -> str:
+    """Held-out metrics of the zero-shot and adapted models, with training time and goals."""
+    names = {"zero-shot": "zero-shot MiniLM", "bm25": "BM25"}
+    rows = []
+    for system, values in report["metrics"].items():
+        mode = system.removeprefix("adapted-")
+        training = report["training"].get(mode) if system.startswith("adapted-") else None
+        goal = report.get("goals", {}).get(mode) if training else None
+        rows.append(
+            [names.get(system, f"stage 1, --mode {mode}"), f"{values['ndcg@20']:.3f}",
+             f"{values['recall@20']:.3f}", f"{values['mrr@20']:.3f}",
+             "-" if goal is None else f"{goal['gain_ndcg@20']:+.3f}",
+             "-" if training is None else f"{training['seconds']:.0f} s",
+             "-" if goal is None else ("met" if goal["met"] else "missed")]
+        )  # fmt: skip
+    return _table(
+        ["system", "nDCG@20", "Recall@20", "MRR@20", "gain vs zero-shot", "training",
+         "goal (+0.10 in 10 min)"],
+        ["---", "---:", "---:", "---:", "---:", "---:", "---"],
+        rows,
+    )  # fmt: skip
+
+
 def _share(parts: dict[str, Any], name: str) -> str:
     return f"{parts[name]['alignment']:.3f}" if name in parts else "-"
 

@@ -138,3 +138,24 @@ def test_index_build_peak_rss_is_the_commands_own() -> None:
     )
     assert small["peak_rss_mib"] < 100 < 200 < large["peak_rss_mib"] < 300
     del ballast
+
+
+def test_adapt_benchmark(tmp_path: Path, tiny_model_dir: Path) -> None:
+    import adapt
+    import report
+
+    out = tmp_path / "adapt.json"
+    args = ["--candidates", "150", "--jobs", "30", "--held-out", "6", "--mode", "head",
+            "--model", str(tiny_model_dir), "--workdir", str(tmp_path),
+            "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(adapt.main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(out.read_text())
+    assert list(figures["metrics"]) == ["zero-shot", "bm25", "adapted-head"]
+    assert figures["corpus"]["heldout_jobs"] == 6 and figures["corpus"]["candidates"] == 150
+    goal = figures["goals"]["head"]
+    gain = (
+        figures["metrics"]["adapted-head"]["ndcg@20"] - figures["metrics"]["zero-shot"]["ndcg@20"]
+    )
+    assert goal["gain_ndcg@20"] == pytest.approx(gain, abs=1e-4)
+    assert "stage 1, --mode head" in report.adapt(figures)

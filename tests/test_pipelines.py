@@ -18,9 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_pipeline(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "pipelines" / f"{name}.py")
+    """pipelines/NAME.py as module `pipeline_NAME` (benchmarks/ has scripts of the same names)."""
+    module_name = f"pipeline_{name}"
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "pipelines" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
+    sys.modules[module_name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -191,3 +193,86 @@ def test_rankpo_sweep_spreads_training_pairs_over_more_jobs(
 
     with pytest.raises(click.ClickException, match="not `jobmatch synth` output with seed 1"):
         rankpo_sweep.load_run(run, train_pairs=0, seed=1, more_jobs=10)
+
+
+def _team_data(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A folder of DOCX and .txt resumes, a jobs table and a team's outcome table for them."""
+    import docx
+
+    from jobmatch import rules
+
+    paths = write_corpus(tmp_path / "synth", n_candidates=120, n_jobs=24, seed=3)
+    candidates = io.read_table(paths["candidates"], "candidates")
+    jobs = io.read_table(paths["jobs"], "jobs")
+    folder = tmp_path / "resumes"
+    (folder / "2024").mkdir(parents=True)
+    for i, (candidate_id, text) in enumerate(candidates.select("candidate_id", "text").rows()):
+        if i % 2:
+            (folder / f"{candidate_id}.txt").write_text(text, "utf-8")
+        else:
+            document = docx.Document()
+            document.add_paragraph(text)
+            document.save(folder / "2024" / f"{candidate_id}.docx")
+    ids = {c: (c if i % 2 else f"2024/{c}") for i, c in enumerate(candidates["candidate_id"])}
+    qrels = pl.concat(list(rules.iter_labels(jobs, candidates, rules.load_rules())))
+    outcomes = qrels.select(
+        "job_id",
+        pl.col("candidate_id").replace_strict(ids),
+        pl.col("relevance").replace_strict({1: "applied", 2: "Shortlisted", 3: "hired"}),
+    ).rename({"relevance": "outcome"})
+    io.write_table(jobs.select("job_id", "text"), tmp_path / "jobs.csv")
+    outcomes.write_csv(tmp_path / "outcomes.csv")
+    return folder, tmp_path / "jobs.csv", tmp_path / "outcomes.csv"
+
+
+def test_adapt_from_documents_and_team_labels(tmp_path: Path, tiny_model_dir) -> None:
+    pipeline = load_pipeline("adapt")
+    resumes, jobs, outcomes = _team_data(tmp_path)
+    config = pipeline.AdaptConfig(
+        candidates=str(resumes),
+        jobs=str(jobs),
+        out=tmp_path / "run",
+        labels=outcomes,
+        model=str(tiny_model_dir),
+        modes=("head", "full"),
+        held_out=6,
+        epochs=2,
+        progress=False,
+    )
+    results = pipeline.main(config)
+    assert list(results["metrics"]) == ["zero-shot", "bm25", "adapted-head", "adapted-full"]
+    corpus = results["corpus"]
+    assert corpus["candidates"] == 120 and corpus["heldout_jobs"] == 6
+    assert corpus["training_jobs"] + corpus["validation_jobs"] + 6 == corpus["labelled_jobs"]
+    held = set(pl.read_parquet(config.out / "heldout_jobs.parquet")["job_id"])
+    extracted = pl.read_parquet(config.out / "candidates.parquet")
+    assert "2024/" + extracted["candidate_id"][0].split("/")[-1] in set(extracted["candidate_id"])
+    assert held and len(held) == 6
+    for mode in ("head", "full"):
+        assert load_index(config.out / "indexes" / f"adapted-{mode}").rows == 120
+        assert 0.0 <= results["metrics"][f"adapted-{mode}"]["ndcg@20"] <= 1.0
+        assert results["training"][mode]["steps"] > 0
+    saved = json.loads((config.out / "results.json").read_text())
+    assert saved["metrics"] == results["metrics"]
+
+
+def test_adapt_refuses_labels_for_unknown_candidates(tmp_path: Path, tiny_model_dir) -> None:
+    from click.testing import CliRunner
+
+    pipeline = load_pipeline("adapt")
+    resumes, jobs, outcomes = _team_data(tmp_path)
+    rows = pl.read_csv(outcomes).height
+    with outcomes.open("a") as stream:
+        stream.write("nojob,nobody,hired\n")
+    args = ["--candidates", str(resumes), "--jobs", str(jobs), "--out", str(tmp_path / "run")]
+    result = CliRunner().invoke(
+        pipeline.cli, [*args, "--labels", str(outcomes), "--model", str(tiny_model_dir)]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f"error: {outcomes}, row {rows + 1}, column 'job_id': unknown job 'nojob'"
+    )
+    both = CliRunner().invoke(
+        pipeline.cli, [*args, "--labels", str(outcomes), "--rules", str(outcomes)]
+    )
+    assert both.exit_code == 2 and "exactly one of --rules and --labels" in both.output

@@ -353,6 +353,7 @@ def import_labels(
     help="Rows are candidates (candidate_id) or jobs (job_id).",
 )
 @document_options()
+@encoding_option()
 @progress_option()
 def import_documents(
     inputs: tuple[str, ...],
@@ -361,14 +362,15 @@ def import_documents(
     id_from: str,
     on_unreadable: str,
     workers: int | None,
+    encoding: str,
     progress: bool | None,
 ) -> None:
     """Turn resume (or job description) files into a candidates (or jobs) table.
 
     Each file's text is extracted (PDF with pypdf, DOCX with python-docx, HTML without
-    scripts, styles and menus, UTF-8 text), then cleaned: Unicode NFKC, words broken at
-    line ends joined, running headers/footers and page numbers dropped, one newline per
-    line. Metadata columns: source_path, format, pages, bytes, content_sha256. Rows are
+    scripts, styles and menus, .txt and .md in --encoding), then cleaned: Unicode NFKC,
+    words broken at line ends joined, running headers/footers and page numbers dropped, one
+    newline per line. Metadata columns: source_path, format, pages, bytes, content_sha256. Rows are
     sorted by id. Nothing is written unless the run succeeds.
 
     \b
@@ -389,6 +391,7 @@ def import_documents(
         on_unreadable=on_unreadable,
         workers=workers,
         progress=_show_progress(progress),
+        encoding=encoding,
     )
     frame = io.validate(table.frame, kind, path=out_path)  # type: ignore[arg-type]
     io.write_table(frame, out_path)

@@ -61,13 +61,14 @@ def is_document_input(raw: str) -> bool:
 
     A folder holding both is refused: a table read would skip its documents silently.
     """
+    from jobmatch.documents.discover import folder_files
     from jobmatch.io.batches import is_table_file
 
     suffix = Path(raw).suffix.lower()
     if suffix in EXTENSIONS:
         return True
     if Path(raw).is_dir() and not any(ch in raw for ch in "*?["):
-        files = [p for p in Path(raw).rglob("*") if p.is_file() and not p.name.startswith(".")]
+        files = folder_files(Path(raw))
         has_docs = any(p.suffix.lower() in EXTENSIONS for p in files)
         if has_docs and any(is_table_file(p) for p in files):
             raise InputError(
@@ -90,6 +91,7 @@ def read_document_inputs(
     on_unreadable: str,
     workers: int | None,
     progress: bool,
+    encoding: str = "utf-8",
 ) -> Any:
     """`read_documents` with its counts printed; returns the DocumentTable."""
     from jobmatch.documents import read_documents
@@ -101,6 +103,7 @@ def read_document_inputs(
         on_unreadable=on_unreadable,  # type: ignore[arg-type]
         workers=workers,
         progress=progress,
+        encoding=encoding,
     )
     if table.ignored:
         status(f"ignored {table.ignored} files of other types in the input folders and globs")
@@ -159,6 +162,7 @@ def staged_inputs(
             on_unreadable=on_unreadable,
             workers=None,
             progress=progress,
+            encoding=encoding,
         )
         status(f"extracted {table.frame.height} documents")
     with tempfile.TemporaryDirectory(prefix="jobmatch-inputs-") as tmp:

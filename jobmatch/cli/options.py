@@ -63,8 +63,8 @@ def progress_option():
 
 
 def encoding_option():
-    """`--encoding` of the CSV and JSONL tables a command reads; an unknown codec is a usage
-    error (exit 2) before any file is read."""
+    """`--encoding` of the CSV and JSONL tables and .txt/.md documents a command reads; an
+    unknown codec is a usage error (exit 2) before any file is read."""
 
     def check(ctx: click.Context, param: click.Parameter, value: str) -> str:
         from jobmatch.io.readers import check_encoding
@@ -81,8 +81,9 @@ def encoding_option():
         show_default=True,
         metavar="CODEC",
         callback=check,
-        help="Text encoding of CSV and JSONL input tables, e.g. cp949 or euc-kr for legacy "
-        "Korean exports (Parquet is always UTF-8; a UTF-8 byte-order mark is dropped).",
+        help="Text encoding of CSV and JSONL input tables and .txt/.md documents, e.g. cp949 "
+        "or euc-kr for legacy Korean exports (Parquet, PDF, DOCX and HTML carry their own; a "
+        "UTF-8 byte-order mark is dropped).",
     )
 
 

@@ -93,6 +93,7 @@ def train() -> None:
 @mode_option(CONTRASTIVE_CONFIGS, "temperature", type=POSITIVE)
 @config_option(ContrastiveConfig, "negatives", type=click.IntRange(min=0))
 @mode_option(CONTRASTIVE_CONFIGS, "max_seq_length", type=click.IntRange(min=8))
+@mode_option(CONTRASTIVE_CONFIGS, "max_positives", type=click.IntRange(min=1))
 @config_option(ContrastiveConfig, "cached")
 @config_option(ContrastiveConfig, "mini_batch_size", type=click.IntRange(min=1))
 @config_option(ContrastiveConfig, "eval_steps", type=click.IntRange(min=1))
@@ -115,6 +116,7 @@ def train_contrastive_command(
     temperature,
     negatives,
     max_seq_length,
+    max_positives,
     cached,
     mini_batch_size,
     eval_steps,
@@ -165,7 +167,6 @@ def train_contrastive_command(
             train_jobs, candidates, qrels, num=max(negatives, 1), seed=seed
         )
         rows = data.rows_with_texts(id_rows, jobs, candidates)
-    examples = data.contrastive_examples(rows, negatives=negatives, seed=seed)
     full_only = {"--cached": cached, "--eval-steps": eval_steps, "--resume": resume}
     if mode == "head" and any(full_only.values()):
         given = ", ".join(flag for flag, value in full_only.items() if value)
@@ -176,6 +177,7 @@ def train_contrastive_command(
         "lr": lr,
         "temperature": temperature,
         "max_seq_length": max_seq_length,
+        "max_positives": max_positives,
     }
     if mode == "full":
         settings.update(
@@ -188,6 +190,9 @@ def train_contrastive_command(
         seed=seed,
         progress=_show_progress(progress),
         **{name: value for name, value in settings.items() if value is not None},
+    )
+    examples = data.contrastive_examples(
+        rows, negatives=negatives, max_positives=config.max_positives, seed=seed
     )
     _status(
         f"training {'a linear head' if mode == 'head' else 'the full model'} on "

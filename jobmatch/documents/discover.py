@@ -73,9 +73,7 @@ def discover(inputs: Sequence[str | Path]) -> Discovery:
                     ignored += 1
         elif Path(item).is_dir():
             root = Path(item)
-            for path in sorted(p for p in root.rglob("*") if p.is_file()):
-                if _hidden(path.relative_to(root)):
-                    continue
+            for path in folder_files(root):
                 if path.suffix.lower() in EXTENSIONS:
                     add(path, root)
                 else:
@@ -85,6 +83,12 @@ def discover(inputs: Sequence[str | Path]) -> Discovery:
         else:
             raise InputError("no such file or folder", path=item)
     return Discovery(found, ignored)
+
+
+def folder_files(root: Path) -> list[Path]:
+    """Every file below `root` that a folder input means, sorted: hidden files and Office lock
+    files ("~$name.docx") are left out, as are files in hidden folders."""
+    return sorted(p for p in root.rglob("*") if p.is_file() and not _hidden(p.relative_to(root)))
 
 
 def glob_root(pattern: str) -> Path:

@@ -29,8 +29,8 @@ class Extracted:
     sha256: str
 
 
-def extract_file(path: str | Path) -> Extracted:
-    """Read, sniff, extract and clean one document.
+def extract_file(path: str | Path, encoding: str = "utf-8") -> Extracted:
+    """Read, sniff, extract and clean one document (`encoding`: of .txt and .md files).
 
     Raises:
         UnreadableDocument: unsupported, mislabelled, encrypted, corrupt, or no text left.
@@ -40,7 +40,7 @@ def extract_file(path: str | Path) -> Extracted:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise UnreadableDocument(f"cannot read the file ({exc.strerror})", path=name) from exc
-    fmt = sniff(name, data)
+    fmt = sniff(name, data, encoding)
     pages: int | None = None
     if fmt == "pdf":
         from jobmatch.documents.pdf import extract_pdf
@@ -58,20 +58,20 @@ def extract_file(path: str | Path) -> Extracted:
     else:
         from jobmatch.documents.plain import extract_plain
 
-        text = clean.clean_text(extract_plain(data, name))
+        text = clean.clean_text(extract_plain(data, name, encoding))
     if not text:
         raise UnreadableDocument(NO_TEXT, path=name)
     return Extracted(text, fmt, pages, len(data), hashlib.sha256(data).hexdigest())
 
 
-def try_extract(path: str) -> tuple[str, Extracted | None, str | None]:
+def try_extract(path: str, encoding: str = "utf-8") -> tuple[str, Extracted | None, str | None]:
     """(path, result, None) or (path, None, reason): the worker-process entry point.
 
     Any unexpected exception is reported as the file's reason too: one odd file must not
     take down a batch with a traceback.
     """
     try:
-        return path, extract_file(path), None
+        return path, extract_file(path, encoding), None
     except UnreadableDocument as exc:
         return path, None, exc.reason
     except Exception as exc:

@@ -1,24 +1,24 @@
-"""Text of a .txt or .md file: UTF-8, with or without a byte-order mark.
+"""Text of a .txt or .md file: UTF-8 (with or without a byte-order mark) unless the caller
+names another encoding (`--encoding cp949`).
 
-Guessing a legacy encoding would silently turn "é" into "Ã©" in an index; asking for
-UTF-8 names the file to fix instead.
+Guessing a legacy encoding would silently turn "é" into "Ã©" in an index; an undecodable
+file is named instead, with the way out.
 """
 
 from __future__ import annotations
 
 from jobmatch.documents.errors import UnreadableDocument
+from jobmatch.documents.sniff import not_text, text_codec
 
 
-def extract_plain(data: bytes, path: str) -> str:
+def extract_plain(data: bytes, path: str, encoding: str = "utf-8") -> str:
     """The decoded text.
 
     Raises:
-        UnreadableDocument: naming the first byte that is not UTF-8.
+        UnreadableDocument: naming the first byte `encoding` cannot decode.
     """
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(text_codec(encoding))
     except UnicodeDecodeError as exc:
-        raise UnreadableDocument(
-            f"not UTF-8 text (undecodable byte at offset {exc.start}; re-save it as UTF-8)",
-            path=path,
-        ) from exc
+        reason = not_text(encoding, f"undecodable byte at offset {exc.start}; ")
+        raise UnreadableDocument(reason, path=path) from exc

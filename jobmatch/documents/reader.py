@@ -7,8 +7,9 @@ two runs over the same files give the same output and the same error.
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ def read_documents(
     on_unreadable: OnUnreadable = "fail",
     workers: int | None = None,
     progress: bool = False,
+    encoding: str = "utf-8",
 ) -> DocumentTable:
     """Extract the text of every document the inputs name into one table.
 
@@ -69,6 +71,7 @@ def read_documents(
             been tried; "skip" leaves such files out and lists them in `skipped`.
         workers: extraction processes (default min(cpu count, 4)); 1 runs in this process.
         progress: draw a tqdm progress bar on stderr.
+        encoding: of .txt and .md files (PDF, DOCX and HTML carry their own).
 
     Returns:
         id, text and the `columns.METADATA_COLUMNS`, sorted by id.
@@ -87,7 +90,8 @@ def read_documents(
         raise InputError(f"no documents match {names} (supported: .pdf .docx .html .htm .txt .md)")
     ids = assign_ids(found.files, id_from)
     by_path = {str(item.path): doc_id for item, doc_id in zip(found.files, ids, strict=True)}
-    results = dict(_extract_all(list(by_path), workers or default_workers(), progress))
+    extract = functools.partial(try_extract, encoding=encoding)
+    results = dict(_extract_all(list(by_path), workers or default_workers(), progress, extract))
 
     failures = sorted((path, reason) for path, (_, reason) in results.items() if reason)
     if failures and on_unreadable == "fail":
@@ -119,7 +123,7 @@ def assign_ids(files: Sequence[Found], id_from: IdFrom) -> list[str]:
 
 
 def _extract_all(
-    paths: list[str], workers: int, progress: bool
+    paths: list[str], workers: int, progress: bool, extract: Callable = try_extract
 ) -> Iterator[tuple[str, tuple[Extracted | None, str | None]]]:
     from tqdm.auto import tqdm
 
@@ -127,7 +131,7 @@ def _extract_all(
     with bar:
         if workers <= 1 or len(paths) == 1:
             for path in paths:
-                _, extracted, reason = try_extract(path)
+                _, extracted, reason = extract(path)
                 bar.update()
                 yield path, (extracted, reason)
             return
@@ -140,7 +144,7 @@ def _extract_all(
         chunk = max(1, min(16, len(paths) // (workers * 8)))
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                for path, extracted, reason in pool.map(try_extract, paths, chunksize=chunk):
+                for path, extracted, reason in pool.map(extract, paths, chunksize=chunk):
                     bar.update()
                     yield path, (extracted, reason)
         except BrokenProcessPool as exc:

@@ -59,8 +59,9 @@ def expected_format(path: str | Path) -> Format:
     return EXTENSIONS[suffix]
 
 
-def content_kind(data: bytes) -> str:
-    """What the bytes are: pdf, docx, html, text, or zip/badzip/ole/binary (never readable)."""
+def content_kind(data: bytes, encoding: str = "utf-8") -> str:
+    """What the bytes are: pdf, docx, html, text (in `encoding`), or zip/badzip/ole/binary
+    (never readable)."""
     head = data[:_HEAD]
     if b"%PDF-" in head:
         return "pdf"
@@ -74,13 +75,18 @@ def content_kind(data: bytes) -> str:
     if b"\x00" in head:
         return "binary"
     try:
-        data.decode("utf-8-sig")
+        data.decode(text_codec(encoding))
     except UnicodeDecodeError:
         return "binary"
     return "text"
 
 
-def sniff(path: str | Path, data: bytes) -> Format:
+def text_codec(encoding: str) -> str:
+    """UTF-8 drops a byte-order mark; other codecs are taken as given."""
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+def sniff(path: str | Path, data: bytes, encoding: str = "utf-8") -> Format:
     """The document's format: the extension's, if the content agrees.
 
     An .html file needs no <html> tag (fragments are common) but must not be PDF, DOCX or
@@ -88,12 +94,12 @@ def sniff(path: str | Path, data: bytes) -> Format:
     """
     promised = expected_format(path)
     family = FAMILY[promised]
-    kind = content_kind(data)
+    kind = content_kind(data, encoding)
     if kind == family or (family == "html" and kind == "text"):
         return promised
     if family == "text" and kind == "binary" and b"\x00" not in data[:_HEAD]:
-        # a text file that is not UTF-8: say so, rather than "mismatch"
-        raise UnreadableDocument("not UTF-8 text (re-save it as UTF-8)", path=str(path))
+        # a text file that is not in the encoding: say so, rather than "mismatch"
+        raise UnreadableDocument(not_text(encoding), path=str(path))
     raise UnreadableDocument(
         f"content is {_DESCRIPTION[kind]} but the extension {Path(path).suffix} says "
         f"{_DESCRIPTION[family]}",
@@ -107,3 +113,10 @@ def _zip_kind(data: bytes) -> str:
             return "docx" if "word/document.xml" in archive.namelist() else "zip"
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return "badzip"
+
+
+def not_text(encoding: str, detail: str = "") -> str:
+    """The reason for a text file its encoding cannot decode, with the way out."""
+    if text_codec(encoding) == "utf-8-sig":
+        return f"not UTF-8 text ({detail}pass --encoding, e.g. --encoding cp949, or re-save it)"
+    return f"not {encoding} text ({detail}check --encoding, or re-save it as UTF-8)"

@@ -38,8 +38,9 @@ class ContrastiveConfig:
     negatives: int = field(
         default=5, metadata=_help("Hard negatives per example, besides in-batch negatives.")
     )
-    max_positives: int = 4
-    """Examples per training job (one per positive)."""
+    max_positives: int = field(
+        default=4, metadata=_help("Examples per training job (one per positive, at most).")
+    )
     max_seq_length: int | None = field(default=128, metadata=_help("Tokens per text."))
     cached: bool = field(
         default=False,
@@ -76,15 +77,20 @@ class ContrastiveHeadConfig(ContrastiveConfig):
     encoded once and an epoch is matrix products, so a team's few hundred labelled jobs adapt
     the model in minutes on a CPU. The full fine-tune's GradCache, warm-up, step-wise
     evaluation and resume settings do not apply: the head evaluates every epoch and keeps the
-    best."""
+    best. Defaults from a sweep on category labels (benchmarks/FINDINGS.md, adapt): many
+    positives per job and many cheap epochs pay; the full fine-tune's temperature does too."""
 
-    epochs: float = field(default=30.0, metadata=_help("Passes over the training examples."))
+    epochs: float = field(default=60.0, metadata=_help("Passes over the training examples."))
     batch_size: int = field(
         default=128, metadata=_help("Examples per step; each one's in-batch negatives.")
     )
     lr: float = field(default=1e-3, metadata=_help("Learning rate."))
-    temperature: float = field(
-        default=0.05, metadata=_help("InfoNCE temperature; loss scale = 1/temperature.")
+    max_positives: int = field(
+        default=64, metadata=_help("Examples per training job (one per positive, at most).")
+    )
+    max_seq_length: int | None = field(
+        default=None,
+        metadata=_help("Tokens per text (default: the model's own, as the index encodes)."),
     )
 
     mode: ClassVar[Mode] = "head"

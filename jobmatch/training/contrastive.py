@@ -16,7 +16,7 @@ import time
 
 from jobmatch.encoder import load_encoder
 from jobmatch.training.config import ContrastiveConfig
-from jobmatch.training.evaluators import RankingEvaluator
+from jobmatch.training.evaluators import RankingEvaluator, primary_metric
 from jobmatch.training.result import TrainResult
 
 
@@ -57,7 +57,7 @@ def train_contrastive(
         loss = losses.MultipleNegativesRankingLoss(model, scale=scale)
     dataset = Dataset.from_dict(examples)
     strategy = "steps" if config.eval_steps else "epoch"
-    metric = f"eval_{evaluator.name}_{evaluator.primary_metric}" if evaluator else None
+    metric = primary_metric(evaluator) if evaluator else None
     args = SentenceTransformerTrainingArguments(
         output_dir=str(config.out / "checkpoints"),
         num_train_epochs=config.epochs,

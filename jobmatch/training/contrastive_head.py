@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from jobmatch.encoder import load_encoder
 from jobmatch.training.config import ContrastiveHeadConfig
+from jobmatch.training.evaluators import primary_metric
 from jobmatch.training.frozen import (
     FrozenEmbeddings,
     HeadEncoder,
@@ -53,14 +54,13 @@ def train_contrastive_head(
     rows = torch.stack([cache.index(examples[column]) for column in columns], dim=1)
     head = identity_head(cache.vectors.shape[1])
     encoder = HeadEncoder(cache, head)
-    metric = f"eval_{evaluator.name}_{evaluator.primary_metric}" if evaluator else None
 
     history: list[dict[str, float]] = []
     best_metric, best_weight = None, head.weight.detach().clone()
     if evaluator is not None:  # epoch 0: the frozen model itself, the zero-shot baseline
         entry = {"step": 0, "epoch": 0.0, **run_evaluators([evaluator], encoder)}
         history.append(entry)
-        best_metric = entry[metric]
+        best_metric = entry[primary_metric(evaluator)]
 
     generator = torch.Generator().manual_seed(config.seed)
     optimiser = torch.optim.Adam(head.parameters(), lr=config.lr)
@@ -83,8 +83,9 @@ def train_contrastive_head(
             entry = {"step": step + 1, "epoch": (step + 1) / batches}
             entry.update(run_evaluators([evaluator], encoder))
             history.append(entry)
-            if entry[metric] > best_metric:
-                best_metric, best_weight = entry[metric], head.weight.detach().clone()
+            if entry[primary_metric(evaluator)] > best_metric:
+                best_metric = entry[primary_metric(evaluator)]
+                best_weight = head.weight.detach().clone()
     if evaluator is None:
         best_weight = head.weight.detach().clone()
     seconds = time.perf_counter() - started

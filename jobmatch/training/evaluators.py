@@ -25,6 +25,13 @@ from jobmatch.losses.rankpo import reference_scores
 from jobmatch.metrics import PAPER_POOL_SIZE, alignment, evaluate_run
 
 
+def primary_metric(evaluator: Any) -> str:
+    """The evaluator's primary metric as logged (`eval_heldout_ndcg@20`); sentence-transformers
+    prefixes `primary_metric` with the evaluator's name on its first call."""
+    name, metric = evaluator.name, evaluator.primary_metric
+    return f"eval_{metric}" if metric.startswith(f"{name}_") else f"eval_{name}_{metric}"
+
+
 class RankingEvaluator(SentenceEvaluator):
     """Graded retrieval metrics of held-out jobs over a candidate pool.
 

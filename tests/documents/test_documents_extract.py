@@ -105,7 +105,20 @@ def test_docx_that_is_really_pdf(make: Maker) -> None:
 
 def test_text_file_that_is_not_utf8(make: Maker) -> None:
     path = make.text("latin.txt", "Müller, Zürich", encoding="latin-1")
-    assert reason_of(path) == "not UTF-8 text (re-save it as UTF-8)"
+    assert reason_of(path) == (
+        "not UTF-8 text (pass --encoding, e.g. --encoding cp949, or re-save it)"
+    )
+
+
+def test_text_file_in_a_named_legacy_encoding(tmp_path: Path) -> None:
+    from jobmatch.documents import read_documents
+
+    (tmp_path / "kim.txt").write_bytes("김민준, 서울 데이터 엔지니어".encode("cp949"))
+    (tmp_path / "lee.md").write_bytes("# 이서연\n부산".encode("cp949"))
+    table = read_documents(tmp_path, encoding="cp949", workers=2)
+    assert table.frame["text"].to_list() == ["김민준, 서울 데이터 엔지니어", "# 이서연\n부산"]
+    with pytest.raises(UnreadableDocument, match=r"not UTF-8 text \(pass --encoding"):
+        read_documents(tmp_path, workers=1)
 
 
 def test_unsupported_extension(make: Maker) -> None:
