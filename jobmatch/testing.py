@@ -16,6 +16,8 @@ only draws samples from it, so corpus and queries share a distribution but not p
 
     corpus = low_rank_vectors(1_000_000)
     queries = low_rank_vectors(1_000, seed=1)
+
+`build_tiny_cross_encoder` is the tiny BERT with a one-logit score head, as a CrossEncoder.
 """
 
 from __future__ import annotations
@@ -67,6 +69,26 @@ def build_tiny_model(folder: Path, *, seed: int = 0) -> Path:
     pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
     model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
     out = folder / "model"
+    model.save(str(out))
+    return out
+
+
+def build_tiny_cross_encoder(folder: Path, *, seed: int = 0) -> Path:
+    """Save the tiny BERT of `build_tiny_model` with a fresh one-logit score head as a
+    sentence-transformers CrossEncoder (BertForSequenceClassification, num_labels=1)."""
+    import torch
+    from sentence_transformers.cross_encoder import CrossEncoder
+
+    build_tiny_model(folder / "bi-encoder", seed=seed)
+    torch.manual_seed(seed)
+    model = CrossEncoder(
+        str(folder / "bi-encoder" / "backbone"),
+        num_labels=1,
+        max_length=128,
+        device="cpu",
+        local_files_only=True,
+    )
+    out = folder / "cross-encoder"
     model.save(str(out))
     return out
 

@@ -1,9 +1,9 @@
 """The `jobmatch` command line: the only package that prints or exits.
 
-One module per command family (data, index, query, train, rankpo, prepare, serve); shared
-options and the one error translation live in `options`. Heavy libraries (torch,
-sentence-transformers, faiss) are imported inside commands so that `jobmatch --help` stays
-fast. Any JobmatchError becomes one line `error: ...` and exit 2.
+One module per command family (data, index, query, train, rankpo, reranker, prepare,
+serve); shared options and the one error translation live in `options`. Heavy libraries
+(torch, sentence-transformers, faiss) are imported inside commands so that `jobmatch --help`
+stays fast. Any JobmatchError becomes one line `error: ...` and exit 2.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from jobmatch.cli.options import JobmatchGroup
 from jobmatch.cli.prepare import judge, mine_negatives
 from jobmatch.cli.query import demo, evaluate, query
 from jobmatch.cli.rankpo import train_rankpo_command
+from jobmatch.cli.reranker import train_reranker_command
 from jobmatch.cli.serve import serve
 from jobmatch.cli.train import train
 
@@ -39,6 +40,7 @@ def main() -> None:
 
 
 train.add_command(train_rankpo_command)
+train.add_command(train_reranker_command)
 for command in (synth, label, index, query, evaluate, import_group, demo):
     main.add_command(command)
 for command in (mine_negatives, train, judge, serve):

@@ -55,7 +55,7 @@ def report_training(result, metric_name: str) -> None:
 
 @click.group()
 def train() -> None:
-    """Fine-tune the bi-encoder (stage 1 contrastive, pair regression)."""
+    """Fine-tune the bi-encoder (stage 1, pair regression, stage 2) or train a reranker."""
 
 
 @train.command("contrastive")
@@ -223,6 +223,13 @@ def train_contrastive_command(
     PairsConfig, "validation_share", type=click.FloatRange(0, 1, min_open=True, max_open=True)
 )
 @config_option(PairsConfig, "patience", type=click.IntRange(min=1))
+@click.option(
+    "--cross-encoder",
+    is_flag=True,
+    help="Train a cross-encoder on the pairs instead: BCE against the label, early stopping "
+    "on the validation BCE, validation MSE of sigmoid(score) reported; loads with "
+    "CrossEncoder(OUT) (start: --model, a bi-encoder gets a fresh score head).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @encoding_option()
 @progress_option()
@@ -238,6 +245,7 @@ def train_pairs_command(
     lr,
     validation_share,
     patience,
+    cross_encoder,
     seed,
     encoding,
     progress,
@@ -245,13 +253,14 @@ def train_pairs_command(
     """Pair regression (the Korean matcher's recipe): MSE of (cos+1)/2 against the label.
 
     \b
-    Example:
+    Examples:
       jobmatch train pairs --pairs pairs.csv --out models/pairs
+      jobmatch train pairs --pairs pairs.csv --cross-encoder --out models/pairs-ce
     """
     import polars as pl
 
     from jobmatch.io.importers import import_pairs
-    from jobmatch.training.pairs import JD, LABEL, RESUME, train_pairs
+    from jobmatch.training.pairs import JD, LABEL, RESUME, train_pairs, train_pairs_cross_encoder
 
     tables = import_pairs(
         pairs_path, resume_col=resume_col, jd_col=jd_col, label_col=label_col, encoding=encoding
@@ -276,5 +285,9 @@ def train_pairs_command(
         seed=seed,
         progress=_show_progress(progress),
     )
-    result = train_pairs(config, pairs)
-    report_training(result, "best validation loss")
+    if cross_encoder:
+        result = train_pairs_cross_encoder(config, pairs)
+        report_training(result, "validation MSE of the best checkpoint")
+    else:
+        result = train_pairs(config, pairs)
+        report_training(result, "best validation loss")

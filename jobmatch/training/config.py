@@ -135,6 +135,85 @@ class PairsConfig:
             raise ValueError(f"patience must be >= 1, got {self.patience}")
 
 
+RerankerLoss = Literal["bce", "lambda"]
+RERANKER_LOSSES: tuple[RerankerLoss, ...] = ("bce", "lambda")
+
+
+@dataclass
+class RerankerConfig:
+    """A cross-encoder reranker on graded rule labels, with hard negatives mined by the
+    current retriever (`jobmatch train reranker`). Negatives are sampled from the retriever
+    ranks the reranker will see at query time, so the mining range defaults to the evaluator's
+    rerank depth. Of the library's listwise losses LambdaLoss is the one it documents as the
+    strongest (ListNet takes the same input and does worse), so it is the one to compare."""
+
+    out: Path = field(metadata=_help("Folder the best model is saved to (checkpoints below it)."))
+    model: str | None = field(
+        default=None,
+        metadata=_help(
+            "Starting cross-encoder id or folder; a bi-encoder gets a fresh score head "
+            "(default: the bundled MiniLM weights with a fresh head, offline)."
+        ),
+    )
+    loss: RerankerLoss = field(
+        default="bce",
+        metadata=_help(
+            "bce: each (job, candidate) pair against relevance/3, mined negatives 0. lambda: "
+            "LambdaLoss (NDCG-Loss2++) over each job's list of graded candidates."
+        ),
+    )
+    epochs: float = field(default=1.0, metadata=_help("Passes over the training jobs."))
+    batch_size: int = field(
+        default=16,
+        metadata=_help("(job, candidate) pairs per step; a lambda step takes as many whole jobs."),
+    )
+    lr: float = field(default=2e-5, metadata=_help("Learning rate."))
+    negatives: int = field(
+        default=8, metadata=_help("Hard negatives per training job, mined by the retriever.")
+    )
+    max_positives: int = field(
+        default=8, metadata=_help("Judged positives per training job (a seeded sample).")
+    )
+    mining_range: tuple[int, int] = field(
+        default=(0, 50),
+        metadata=_help("Retriever ranks (0-based, end exclusive) negatives are sampled from."),
+    )
+    max_length: int | None = field(
+        default=256, metadata=_help("Tokens per (job, candidate) pair, both texts together.")
+    )
+    warmup_ratio: float = 0.1
+    eval_depth: int = field(
+        default=50, metadata=_help("Retriever candidates per held-out job the evaluator reranks.")
+    )
+    eval_steps: int | None = field(
+        default=None, metadata=_help("Evaluate/save every N steps (default: every epoch).")
+    )
+    resume: bool = field(
+        default=False, metadata=_help("Continue from the last checkpoint in --out.")
+    )
+    seed: int = 0
+    progress: bool = True
+    logging_steps: int = 10
+
+    def __post_init__(self) -> None:
+        if self.loss not in RERANKER_LOSSES:
+            raise ValueError(f"loss must be one of {RERANKER_LOSSES}, got {self.loss!r}")
+        for name in ("epochs", "lr"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("batch_size", "negatives", "max_positives", "eval_depth"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        start, end = self.mining_range
+        if not 0 <= start < end:
+            raise ValueError(f"mining_range needs 0 <= start < end, got {start}-{end}")
+        if self.negatives > end - start:
+            raise ValueError(
+                f"negatives must be at most the {end - start} ranks of mining_range, "
+                f"got {self.negatives}"
+            )
+
+
 @dataclass
 class Stage2Config:
     """What both stage-2 modes share: where to write, the stage-1 model, the RankPO loss
