@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import os
+
+# One intra-op thread per test process, set before torch loads: tiny models gain nothing from
+# two, and on a shared 2-core machine two spinning OpenMP threads per process slowed a
+# contended suite run tenfold (116 s for two training tests that take 12 s alone).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 from pathlib import Path
 
 import pytest
