@@ -425,15 +425,61 @@ def encode(report: Report) -> str:
     )  # fmt: skip
 
 
+def _paired(stats: dict[str, Any]) -> str:
+    """A paired nDCG difference as "+0.012 (-0.003, +0.027)", "-" for the baseline itself."""
+    if stats["better"] == stats["worse"] == 0:
+        return "-"
+    low, high = stats["ci95"]
+    return f"{stats['mean']:+.3f} ({low:+.3f}, {high:+.3f})"
+
+
+def long_documents(report: Report) -> str:
+    """Truncation against passages with each aggregate, on long and short synthetic resumes."""
+    rows = []
+    for r in report["rows"]:
+        chunking = (
+            "none (truncated)"
+            if r["chunking"] == "none"
+            else (f"passages {r['chunk_tokens']}/{r['chunk_overlap']}")
+        )
+        rows.append(
+            [r["corpus"], chunking, r["aggregate"] or "-", f"{r['ndcg@20']:.3f}",
+             f"{r['recall@20']:.3f}", _paired(r["vs_none"]), f"{r['vectors']:,}",
+             f"{r['index_bytes'] / 2**20:.1f} MiB",
+             f"{r['build_docs_per_s']:.1f}", f"{r['query_p50_ms']:.1f} ms",
+             f"{r['search_p50_ms']:.2f} ms"]
+        )  # fmt: skip
+    text = _table(
+        ["corpus", "chunking", "aggregate", "nDCG@20", "Recall@20", "vs none (95% CI)",
+         "vectors", "index", "build docs/s", "query p50", "search p50"],
+        ["---", "---", "---", *["---:"] * 8],
+        rows,
+    )  # fmt: skip
+    corpora = report["corpora"]
+    text += (
+        "\n"
+        + " ".join(
+            f"{name}: {c['tokens_mean']:,.0f} tokens per resume on average "
+            f"({c['tokens_min']:,}-{c['tokens_max']:,}), city beyond the first "
+            f"{report['model_max_seq_length']} tokens for {c['city_beyond_truncation_share']:.0%}."
+            for name, c in corpora.items()
+        )
+        + "\n"
+    )
+    return text
+
+
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "index_build": index_build,
     "index_factories": index_factories,
     "query": query,
     "two_stage": two_stage,
+    "adapt": adapt,
     "rankpo_sweep": rankpo_sweep,
     "encode": encode,
     "serve_load": serve_load,
     "ray_build": ray_build,
+    "long_documents": long_documents,
 }
 
 

@@ -13,6 +13,7 @@ from jobmatch.baselines import bm25_run
 from jobmatch.encoder import Encoder
 from jobmatch.errors import InputError
 from jobmatch.index import LoadedIndex
+from jobmatch.index.aggregate import Aggregate
 from jobmatch.metrics import PAPER_POOL_SIZE, MetricsReport, Qrels, Run, evaluate_run
 from jobmatch.search import retrieve
 
@@ -30,10 +31,17 @@ def qrels_mapping(qrels: pl.DataFrame) -> Qrels:
 
 
 def model_run(
-    loaded: LoadedIndex, encoder: Encoder, jobs: pl.DataFrame, *, depth: int, progress: bool = False
+    loaded: LoadedIndex,
+    encoder: Encoder,
+    jobs: pl.DataFrame,
+    *,
+    depth: int,
+    aggregate: Aggregate | None = None,
+    progress: bool = False,
 ) -> Run:
-    """Ranked candidate ids per job from the dense index."""
-    _, rows = retrieve(loaded, encoder, jobs[schema.TEXT].to_list(), k=depth, progress=progress)
+    """Ranked candidate ids per job from the dense index (distinct candidates when chunked)."""
+    texts = jobs[schema.TEXT].to_list()
+    _, rows = retrieve(loaded, encoder, texts, k=depth, aggregate=aggregate, progress=progress)
     ids = loaded.metadata[schema.CANDIDATE_ID].to_numpy()
     return {
         job_id: [str(ids[r]) for r in ranked if r >= 0]
@@ -49,19 +57,21 @@ def evaluate(
     *,
     k: int = 20,
     baselines: Sequence[Baseline] = (),
+    aggregate: Aggregate | None = None,
     qrels_path: str = "qrels",
     progress: bool = False,
 ) -> dict[str, MetricsReport]:
     """Metrics per system: the model first, then each baseline, on the jobs of `jobs`.
 
     Runs are retrieved PAPER_POOL_SIZE deep (at least k) so the paper nDCG variant sees the
-    same top-100 pool as the RankPO code. Only qrels of jobs in `jobs` are used.
+    same top-100 pool as the RankPO code. Only qrels of jobs in `jobs` are used. `aggregate`
+    scores the candidates of a chunked index (default: the manifest's).
     """
     judgments = qrels_mapping(qrels.filter(pl.col(schema.JOB_ID).is_in(jobs[schema.JOB_ID])))
     if not judgments:
         raise InputError("no qrels for any job of the jobs table", path=qrels_path)
     depth = max(k, PAPER_POOL_SIZE)
-    run = model_run(loaded, encoder, jobs, depth=depth, progress=progress)
+    run = model_run(loaded, encoder, jobs, depth=depth, aggregate=aggregate, progress=progress)
     reports = {encoder.name: evaluate_run(run, judgments, k=k)}
     for baseline in baselines:
         if baseline == "bm25":

@@ -1,4 +1,9 @@
-"""Query pipeline: encode job texts, search the index, join metadata, explain each hit."""
+"""Query pipeline: encode job texts, search the index, join metadata, explain each hit.
+
+A chunked index (passage vectors) is searched for k distinct candidates, each scored by an
+aggregate of its passages (`index/passage_search.py`); from there on a hit is a candidate
+row, as in any index.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,12 @@ import polars as pl
 
 from jobmatch import schema
 from jobmatch.encoder import Encoder, load_encoder
-from jobmatch.errors import IndexStoreError
+from jobmatch.errors import IndexStoreError, InputError
 from jobmatch.index import LoadedIndex, ann, load_index, read_manifest
+from jobmatch.index.aggregate import AGGREGATES, Aggregate
 from jobmatch.index.filters import Filter, filter_mask
+from jobmatch.index.passage_search import search_candidates
+from jobmatch.index.passages import DEFAULT_AGGREGATE
 from jobmatch.rules import RuleSet, explain_pair
 
 _ROW = "_row"
@@ -57,22 +65,49 @@ def retrieve(
     k: int,
     params: dict[str, int] | None = None,
     filters: Sequence[Filter | str] = (),
+    aggregate: Aggregate | None = None,
     progress: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k (scores, row ids) per text; row id -1 marks an empty slot.
+    """Top-k (scores, metadata rows) per text; row -1 marks an empty slot.
 
     `params` (nprobe, efSearch) override the manifest's defaults; `filters` (ANDed) restrict
-    the search to matching metadata rows inside FAISS.
+    the search to matching metadata rows inside FAISS. `aggregate` scores a candidate of a
+    chunked index from its passages (default: the manifest's).
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
+    aggregate = check_aggregate_for(loaded, aggregate)
     mask = filter_mask(loaded.metadata, filters) if filters else None
     queries = encoder.encode(texts, progress=progress)
     merged = {**loaded.manifest.search_params, **(params or {})}
     try:
-        return ann.search(loaded.index, queries, k, params=merged, mask=mask)
+        if loaded.passages is None:
+            return ann.search(loaded.index, queries, k, params=merged, mask=mask)
+        return search_candidates(
+            loaded.index, loaded.passages, queries, k, aggregate=aggregate, params=merged, mask=mask
+        )
     except ValueError as exc:  # a search parameter this index type does not have
         raise IndexStoreError(f"{loaded.path}: {exc}") from exc
+
+
+def check_aggregate_for(loaded: LoadedIndex, aggregate: str | None) -> Aggregate:
+    """The aggregate a query on `loaded` uses: the one asked for, else the manifest's.
+
+    Raises:
+        InputError: an aggregate asked of an index without passages, or an unknown one.
+    """
+    manifest = loaded.manifest
+    if aggregate is None:
+        return manifest.aggregate or DEFAULT_AGGREGATE  # type: ignore[return-value]
+    if aggregate not in AGGREGATES:
+        raise InputError(f"aggregate {aggregate!r} is not one of {', '.join(AGGREGATES)}")
+    if not manifest.chunked:
+        raise InputError(
+            f"aggregate {aggregate!r} needs an index built with --chunking passages; "
+            "this one has one vector per candidate (chunking none)",
+            path=str(loaded.path),
+        )
+    return aggregate  # type: ignore[return-value]
 
 
 def hits_frame(query_ids: Sequence[str], scores: np.ndarray, rows: np.ndarray) -> pl.DataFrame:
@@ -97,6 +132,7 @@ def search(
     k: int = 20,
     params: dict[str, int] | None = None,
     filters: Sequence[Filter | str] = (),
+    aggregate: Aggregate | None = None,
     explain: RuleSet | None = None,
     with_text: bool = False,
     progress: bool = False,
@@ -104,11 +140,19 @@ def search(
     """One row per (job_id, rank, candidate_id, score) plus candidate metadata columns.
 
     `jobs` needs job_id and text; with `explain` set, jobs that carry structured fields get
-    a rule explanation per hit (others get null).
+    a rule explanation per hit (others get null). A chunked index gives one row per distinct
+    candidate, scored by `aggregate` (default: the manifest's).
     """
     texts = jobs[schema.TEXT].to_list()
     scores, rows = retrieve(
-        loaded, encoder, texts, k=k, params=params, filters=filters, progress=progress
+        loaded,
+        encoder,
+        texts,
+        k=k,
+        params=params,
+        filters=filters,
+        aggregate=aggregate,
+        progress=progress,
     )
     hits = hits_frame(jobs[schema.JOB_ID].to_list(), scores, rows)
     hidden = [c for c in loaded.metadata.columns if c.startswith(schema.HIDDEN_PREFIX)]

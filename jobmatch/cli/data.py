@@ -44,13 +44,28 @@ from jobmatch.cli.options import status as _status
     required=True,
     help="Folder for candidates.parquet and jobs.parquet.",
 )
+@click.option(
+    "--long",
+    "long_texts",
+    is_flag=True,
+    help="Candidates as long resumes of 1,000-2,000 model tokens with the graded facts spread "
+    "through the text (same structured fields and jobs as without).",
+)
 @progress_option()
-def synth(n_candidates: int, n_jobs: int, seed: int, out_dir: str, progress: bool | None) -> None:
+def synth(
+    n_candidates: int,
+    n_jobs: int,
+    seed: int,
+    out_dir: str,
+    long_texts: bool,
+    progress: bool | None,
+) -> None:
     """Write a seeded synthetic corpus of candidates and jobs.
 
     \b
-    Example:
+    Examples:
       jobmatch synth --candidates 100000 --jobs 1000 --seed 7 --out data/
+      jobmatch synth --candidates 2000 --jobs 50 --long --out data/long/
     """
     from jobmatch.synth import write_corpus
 
@@ -60,6 +75,7 @@ def synth(n_candidates: int, n_jobs: int, seed: int, out_dir: str, progress: boo
         n_candidates=n_candidates,
         n_jobs=n_jobs,
         seed=seed,
+        style="long" if long_texts else "short",
         progress=_show_progress(progress),
     )
     _status(

@@ -22,6 +22,21 @@ from jobmatch.cli.options import show_progress as _show_progress
 from jobmatch.cli.options import status as _status
 from jobmatch.cli.options import waiting as _waiting
 
+AGGREGATES = ("first", "max", "mean", "first+max")
+"""jobmatch.index.aggregate.AGGREGATES, spelled out: importing jobmatch.index at start-up
+would load polars and FAISS helpers for `--help` (a test keeps the two equal)."""
+
+
+def aggregate_option(help_text: str):
+    """`--aggregate`: how a chunked index scores a candidate from its passages."""
+    return click.option(
+        "--aggregate",
+        type=click.Choice(AGGREGATES),
+        default=None,
+        help=help_text,
+    )
+
+
 # --------------------------------------------------------------------------- index
 
 
@@ -95,6 +110,31 @@ def index() -> None:
     help="Split the index into N shards over consecutive rows, searched with merged top-k.",
 )
 @click.option(
+    "--chunking",
+    type=click.Choice(["none", "passages"]),
+    default=None,
+    help="none: one vector per candidate, the text truncated at the model's max_seq_length; "
+    "passages: one vector per passage of --chunk-tokens, queries return distinct candidates.  "
+    "[default: none; with --embeddings, the store's]",
+)
+@click.option(
+    "--chunk-tokens",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Tokens per passage in the model's own tokenizer, special tokens included.  "
+    "[default: the model's max_seq_length, 256 for MiniLM]",
+)
+@click.option(
+    "--chunk-overlap",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Tokens shared by consecutive passages.  [default: 32]",
+)
+@aggregate_option(
+    "Default passage aggregate the manifest records for queries (--chunking passages).  "
+    "[default: first+max]"
+)
+@click.option(
     "--engine",
     type=click.Choice(["local", "ray"]),
     default="local",
@@ -153,6 +193,10 @@ def index_build(
     chunk_rows: int,
     memory_budget_gb: float | None,
     shards: int,
+    chunking: str | None,
+    chunk_tokens: int | None,
+    chunk_overlap: int | None,
+    aggregate: str | None,
     engine: str,
     address: str | None,
     workers: int | None,
@@ -183,6 +227,8 @@ def index_build(
           --save-embeddings embeddings/big --resume        # after a killed build
       jobmatch index build --input 'corpus/*.parquet' --index indexes/big \
           --engine ray --address auto --workers 8 --gpus-per-worker 1 --shards 4
+      jobmatch index build --input long_resumes.parquet --index indexes/long \
+          --chunking passages --chunk-tokens 256 --chunk-overlap 32 --aggregate max
     """
     from jobmatch.encoder import default_model, load_encoder
     from jobmatch.index import BuildConfig, build_from_embeddings, build_index
@@ -199,6 +245,7 @@ def index_build(
         )
     if engine == "ray" and embeddings_dir:
         raise click.UsageError("--engine ray encodes --input; --embeddings needs no encoding")
+    chunking_config = _chunking(chunking, chunk_tokens, chunk_overlap, aggregate, embeddings_dir)
     config = BuildConfig(
         factory=factory,
         chunk_rows=chunk_rows,
@@ -211,6 +258,7 @@ def index_build(
         wait=wait,
         progress=_show_progress(progress),
         shards=shards,
+        chunking=chunking_config,
     )
     with staged_inputs(
         inputs,
@@ -259,13 +307,42 @@ def index_build(
     elapsed = time.perf_counter() - started
     sharded = f", {manifest.shards} shards" if manifest.shards > 1 else ""
     # a rate over fewer than two encoder batches is mostly start-up cost: leave it out
-    per_second = manifest.rows / elapsed
+    candidates = manifest.candidate_rows
+    passages = f" in {manifest.rows} passages" if manifest.chunked else ""
+    per_second = candidates / elapsed
     rate = f" ({per_second:,.0f} docs/s)" if per_second >= 10 else f" ({per_second:.2f} docs/s)"
-    if manifest.rows < 2 * batch_size or embeddings_dir:
+    if candidates < 2 * batch_size or embeddings_dir:
         rate = ""
     _status(
-        f"indexed {manifest.rows} candidates ({manifest.dimension}-d, {manifest.factory}{sharded}) "
-        f"into {index_dir} in {elapsed:.1f}s{rate}"
+        f"indexed {candidates} candidates{passages} ({manifest.dimension}-d, "
+        f"{manifest.factory}{sharded}) into {index_dir} in {elapsed:.1f}s{rate}"
+    )
+
+
+def _chunking(
+    mode: str | None,
+    tokens: int | None,
+    overlap: int | None,
+    aggregate: str | None,
+    embeddings_dir: str | None,
+):
+    """The build's Chunking from the options; passage options without passages are refused."""
+    from jobmatch.index.passages import DEFAULT_AGGREGATE, DEFAULT_OVERLAP, Chunking
+
+    if embeddings_dir and (tokens is not None or overlap is not None):
+        raise click.UsageError(
+            "--chunk-tokens and --chunk-overlap apply when encoding; a store keeps its own"
+        )
+    passages = mode == "passages" or (mode is None and embeddings_dir is not None)
+    if not passages and (tokens is not None or overlap is not None or aggregate is not None):
+        raise click.UsageError(
+            "--chunk-tokens, --chunk-overlap and --aggregate need --chunking passages"
+        )
+    return Chunking(
+        "passages" if mode == "passages" else "none",
+        tokens,
+        DEFAULT_OVERLAP if overlap is None else overlap,
+        aggregate or DEFAULT_AGGREGATE,
     )
 
 

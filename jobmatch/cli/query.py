@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from jobmatch.cli.index import aggregate_option
 from jobmatch.cli.options import (
     INPUT_FILE,
     TABLE_TYPES,
@@ -20,6 +21,12 @@ from jobmatch.cli.options import (
 )
 from jobmatch.cli.options import show_progress as _show_progress
 from jobmatch.cli.options import status as _status
+
+AGGREGATE_HELP = (
+    "How an index built with --chunking passages scores a candidate from its passages: "
+    "first, max (best passage), mean (of passage scores), first+max (half each).  "
+    "[default: the index's]"
+)
 
 # --------------------------------------------------------------------------- query
 
@@ -98,6 +105,7 @@ def _open_index(
     default=None,
     help="HNSW search breadth (default: the manifest's).",
 )
+@aggregate_option(AGGREGATE_HELP)
 @click.option(
     "--allow-model-mismatch",
     is_flag=True,
@@ -120,6 +128,7 @@ def query(
     filters: tuple[str, ...],
     nprobe: int | None,
     ef_search: int | None,
+    aggregate: str | None,
     allow_model_mismatch: bool,
     encoding: str,
 ) -> None:
@@ -128,6 +137,8 @@ def query(
     Filters (repeatable, ANDed) run inside the FAISS search, so a query returns k hits
     whenever at least k candidates pass: location=Berlin, Germany | country=Germany |
     seniority>=3 (or >=senior) | areas~nlp (list contains) | remote=true | col!=value.
+    An index of passages (--chunking passages) returns k distinct candidates, each scored
+    by --aggregate over its passages.
 
     \b
     Examples:
@@ -167,6 +178,7 @@ def query(
         k=k,
         params=params,
         filters=parsed,
+        aggregate=aggregate,
         explain=rule_set,
         with_text=with_text,
     )
@@ -225,6 +237,7 @@ def format_table(frame) -> str:
 )
 @model_option("Query model; default: the model recorded in the index.")
 @backend_options()
+@aggregate_option(AGGREGATE_HELP)
 @encoding_option()
 @progress_option()
 def evaluate(
@@ -238,6 +251,7 @@ def evaluate(
     model: str | None,
     backend: str | None,
     quantize: str | None,
+    aggregate: str | None,
     encoding: str,
     progress: bool | None,
 ) -> None:
@@ -264,6 +278,7 @@ def evaluate(
         qrels,
         k=k,
         baselines=baselines,
+        aggregate=aggregate,
         qrels_path=qrels_path,
         progress=_show_progress(progress),
     )

@@ -4,6 +4,10 @@ Two passes keep memory bounded whatever the corpus size: the first streams input
 through the encoder into the embedding store (resumable), the second trains the index on a
 uniform sample of the store and adds the parts one by one while metadata.parquet is written
 incrementally. Peak memory is the index itself plus one chunk and the training sample.
+
+With `Chunking("passages")` each chunk's texts are cut into passages (`passages.py`) before
+encoding: a chunk then costs its passages' vectors, and passages.parquet (the passage ->
+candidate map) is written incrementally beside metadata.parquet.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +25,8 @@ from jobmatch import schema
 from jobmatch.errors import IndexStoreError
 from jobmatch.index import atomic, factory, faiss_ops, gpu
 from jobmatch.index.embeddings import EmbeddingStore, StoreInfo
-from jobmatch.index.manifest import METADATA_FILE, Manifest
+from jobmatch.index.manifest import METADATA_FILE, PASSAGES_FILE, Manifest
+from jobmatch.index.passages import Chunking, PassageMap, encode_passages, resolve_for
 from jobmatch.index.store import finish_folder
 from jobmatch.io.batches import DEFAULT_CHUNK_ROWS, Chunk, iter_chunks, rechunk
 
@@ -55,6 +60,8 @@ class BuildConfig:
     progress: bool = False
     shards: int = 1
     """Split the index into this many shards over consecutive rows (searched together)."""
+    chunking: Chunking = field(default_factory=Chunking)
+    """One vector per candidate (truncated by the model) or one per passage (passages.py)."""
 
     def __post_init__(self) -> None:
         if self.shards < 1:
@@ -77,6 +84,8 @@ def build_index(
 ) -> Manifest:
     """Encode candidates (files, folders, globs, or a validated frame) into an index folder."""
     config = config or BuildConfig()
+    chunking = resolve_for(encoder, config.chunking)
+    config = replace(config, chunking=chunking)
     info = StoreInfo(
         model=encoder.name,
         model_fingerprint=encoder.fingerprint,
@@ -84,6 +93,7 @@ def build_index(
         chunk_rows=config.chunk_rows,
         backend=encoder.backend,
         quantize=encoder.quantize,
+        **chunking.fields(),
     )
     with atomic.writer_lock(folder, wait=config.wait, on_wait=on_wait):
         if isinstance(source, pl.DataFrame):
@@ -111,9 +121,17 @@ def build_from_embeddings(
     *,
     on_wait: Callable[[], None] | None = None,
 ) -> Manifest:
-    """Build an index (of any type) from a saved embedding store, without encoding."""
+    """Build an index (of any type) from a saved embedding store, without encoding.
+
+    The store's chunking is the index's; `config.chunking` only gives its aggregate.
+    """
     config = config or BuildConfig()
     store = EmbeddingStore.open(store_dir)
+    if config.chunking.chunked and not store.info.chunked:
+        raise IndexStoreError(
+            f"{store.folder}: the store holds one vector per candidate (chunking none); "
+            "passages are cut when encoding: build from --input with --chunking passages"
+        )
     with atomic.writer_lock(folder, wait=config.wait, on_wait=on_wait):
         return index_store(store, folder, config)
 
@@ -136,6 +154,12 @@ def encode_into_store(
             last = chunk.index
             if store.has_part(chunk.index, chunk.frame[schema.CANDIDATE_ID]):
                 reused += 1
+            elif config.chunking.chunked:
+                texts = chunk.frame[schema.TEXT].to_list()
+                vectors, counts = encode_passages(
+                    encoder, texts, config.chunking, batch_size=config.batch_size
+                )
+                store.write_part(chunk.index, chunk.frame, vectors, counts)
             else:
                 texts = chunk.frame[schema.TEXT].to_list()
                 store.write_part(
@@ -153,7 +177,7 @@ def index_store(store: EmbeddingStore, folder: str | Path, config: BuildConfig) 
     import pyarrow.parquet as pq
     from tqdm.auto import tqdm
 
-    rows = store.rows()
+    rows = store.vectors()
     if rows == 0:
         raise IndexStoreError(f"{store.folder}: the embedding store is empty")
     dimension = store.info.dimension
@@ -175,16 +199,26 @@ def index_store(store: EmbeddingStore, folder: str | Path, config: BuildConfig) 
     parts = [gpu.to_gpus(part) for part in parts]
     filler = faiss_ops.ShardFiller(parts, rows)  # one trained index, copied: same centroids
     with atomic.replace_folder(folder) as staging:
-        writer = None
+        writer = passage_writer = None
+        candidates = 0
         with tqdm(total=rows, desc="indexing", unit="vec", disable=not config.progress) as bar:
-            for frame, vectors in store.iter_parts():
+            for frame, vectors, counts in store.iter_passage_parts():
                 filler.add(vectors)
                 table = frame.to_arrow()
                 if writer is None:
                     writer = pq.ParquetWriter(staging / METADATA_FILE, table.schema)
                 writer.write_table(table.cast(writer.schema))
+                if counts is not None:
+                    part_map = PassageMap.from_counts(counts, first_candidate=candidates)
+                    passages = part_map.to_frame().to_arrow()
+                    if passage_writer is None:
+                        passage_writer = pq.ParquetWriter(staging / PASSAGES_FILE, passages.schema)
+                    passage_writer.write_table(passages)
+                candidates += frame.height
                 bar.update(len(vectors))
         writer.close()
+        if passage_writer is not None:
+            passage_writer.close()
         parts = [gpu.to_cpu(part) for part in parts]
         index = parts[0] if len(parts) == 1 else faiss_ops.combine(parts)
         manifest = Manifest(
@@ -196,9 +230,23 @@ def index_store(store: EmbeddingStore, folder: str | Path, config: BuildConfig) 
             rows=int(index.ntotal),
             factory=factory_string,
             search_params=factory.default_search_params(factory_string),
+            candidates=candidates,
+            **manifest_chunking(store.info, config.chunking),
         )
         finish_folder(staging, index, manifest)
     return manifest
+
+
+def manifest_chunking(info: StoreInfo, chunking: Chunking) -> dict[str, Any]:
+    """The manifest's chunking fields: the store's chunking, `chunking`'s default aggregate."""
+    if not info.chunked:
+        return {}
+    return {
+        "chunking": info.chunking,
+        "chunk_tokens": info.chunk_tokens,
+        "chunk_overlap": info.chunk_overlap,
+        "aggregate": chunking.aggregate,
+    }
 
 
 def clone(index: Any) -> Any:

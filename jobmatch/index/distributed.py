@@ -32,17 +32,19 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from jobmatch import schema
 from jobmatch.errors import IndexStoreError, JobmatchError
 from jobmatch.index import atomic
 from jobmatch.index.build import BuildConfig, index_store, store_folder
-from jobmatch.index.embeddings import EmbeddingStore, StoreInfo, vectors_of
+from jobmatch.index.embeddings import EmbeddingStore, StoreInfo, flatten_lists, vectors_of
+from jobmatch.index.passages import PASSAGE_COUNT, resolve_for
 from jobmatch.index.ray_stages import encoded_tables, read_datasets
 from jobmatch.io.batches import (
     expand_inputs,
@@ -166,11 +168,13 @@ def build_index_ray(
     if validated_rows == 0:
         raise IndexStoreError("no candidates in the input")
     encoder = load_encoder(model)
+    config = replace(config, chunking=resolve_for(encoder, config.chunking))
     info = StoreInfo(
         model=encoder.name,
         model_fingerprint=encoder.fingerprint,
         dimension=encoder.dimension,
         chunk_rows=config.chunk_rows,
+        **config.chunking.fields(),
     )
     reference = next(
         iter_chunks(sources, "candidates", id_col=config.id_col, text_col=config.text_col)
@@ -302,8 +306,15 @@ class _Failure:
 
 
 def _write_part(store: EmbeddingStore, index: int, table: pa.Table) -> None:
+    """Write encoded rows as part `index`; rows of passages carry a list of vectors each."""
+    column = table.column(schema.EMBEDDING)
+    counts = None
+    if store.info.chunked:
+        counts = table.column(PASSAGE_COUNT).to_numpy().astype(np.int64)
+        column = flatten_lists(column)
+        table = table.drop_columns([PASSAGE_COUNT])
     frame = pl.from_arrow(table.drop_columns([schema.EMBEDDING]))
-    store.write_part(index, frame, vectors_of(table.column(schema.EMBEDDING), store.info.dimension))
+    store.write_part(index, frame, vectors_of(column, store.info.dimension), counts)
 
 
 def _finished_prefix(store: EmbeddingStore) -> tuple[int, frozenset[str]]:

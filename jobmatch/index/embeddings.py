@@ -3,7 +3,10 @@
 Encoding dominates build time, so its output is kept in parts written atomically one by one:
 a killed build resumes from the finished parts (`--resume`), and another index type can be
 built from the same parts without re-encoding (`--embeddings DIR`). `store.json` records the
-model fingerprint and chunk size; a part is reused only when its ids equal the chunk's ids.
+model fingerprint, chunk size and the passage chunking; a part is reused only when its ids
+equal the chunk's ids. In a store of passages (`chunking` "passages") a part still has one
+row per candidate: its embedding column holds the list of the candidate's passage vectors
+and `passage_count` their number (read alone, cheaply, to size samples).
 The folder may be local or on any pyarrow filesystem (s3://, gs://, hdfs://; see folder.py).
 """
 
@@ -23,6 +26,7 @@ import polars as pl
 from jobmatch import schema
 from jobmatch.errors import IndexStoreError
 from jobmatch.index.folder import Folder
+from jobmatch.index.passages import PASSAGE_COUNT
 
 STORE_FILE = "store.json"
 STORE_FORMAT = 1
@@ -38,6 +42,14 @@ class StoreInfo:
     format_version: int = STORE_FORMAT
     backend: str = "torch"
     quantize: str = "none"
+    chunking: str = "none"
+    """none (a vector per row) or passages (a list of passage vectors per row)."""
+    chunk_tokens: int | None = None
+    chunk_overlap: int | None = None
+
+    @property
+    def chunked(self) -> bool:
+        return self.chunking == "passages"
 
 
 class EmbeddingStore:
@@ -115,17 +127,40 @@ class EmbeddingStore:
         stored = self.part_ids(index)
         return stored is not None and stored.equals(ids.rename(schema.CANDIDATE_ID))
 
-    def write_part(self, index: int, frame: pl.DataFrame, embeddings: np.ndarray) -> None:
-        """Write one part atomically: metadata columns plus the embedding column."""
-        if embeddings.shape != (frame.height, self.info.dimension):
+    def write_part(
+        self,
+        index: int,
+        frame: pl.DataFrame,
+        embeddings: np.ndarray,
+        counts: np.ndarray | None = None,
+    ) -> None:
+        """Write one part atomically: metadata columns plus the embedding column.
+
+        A store of passages takes `counts`, the passages of each row, with their vectors
+        concatenated in row order in `embeddings`.
+        """
+        rows = frame.height if counts is None else int(np.sum(counts))
+        if embeddings.shape != (rows, self.info.dimension):
             raise IndexStoreError(
-                f"embeddings of shape {embeddings.shape} for {frame.height} rows of "
+                f"embeddings of shape {embeddings.shape} for {rows} vectors of "
                 f"dimension {self.info.dimension}"
             )
-        column = pl.Series(
-            schema.EMBEDDING, embeddings, dtype=pl.Array(pl.Float32, self.info.dimension)
-        )
-        self.folder.write_parquet(self.part_name(index), frame.with_columns(column))
+        if (counts is not None) != self.info.chunked:
+            raise IndexStoreError(
+                f"{self.folder}: passage counts are needed exactly when the store holds "
+                f"passages (chunking {self.info.chunking})"
+            )
+        dtype = pl.Array(pl.Float32, self.info.dimension)
+        if counts is None:
+            frame = frame.with_columns(pl.Series(schema.EMBEDDING, embeddings, dtype=dtype))
+        else:
+            if len(counts) != frame.height:
+                raise IndexStoreError(f"{len(counts)} passage counts for {frame.height} rows")
+            frame = frame.with_columns(
+                passage_lists(embeddings, counts),
+                pl.Series(PASSAGE_COUNT, np.asarray(counts, dtype=np.int32), dtype=pl.Int32),
+            )
+        self.folder.write_parquet(self.part_name(index), frame)
 
     def remove_parts_after(self, last: int) -> None:
         """Delete parts beyond `last`: left by an earlier build of a longer input."""
@@ -142,18 +177,44 @@ class EmbeddingStore:
         return indices
 
     def iter_parts(self) -> Iterator[tuple[pl.DataFrame, np.ndarray]]:
-        """(metadata, embeddings float32 [n, d]) per part, in order."""
+        """(metadata, embeddings float32 [n, d]) per part, in order (passages concatenated)."""
+        for frame, vectors, _ in self.iter_passage_parts():
+            yield frame, vectors
+
+    def iter_passage_parts(self) -> Iterator[tuple[pl.DataFrame, np.ndarray, np.ndarray | None]]:
+        """(metadata, vectors float32, passages per row or None) per part, in order."""
         for index in self.part_indices():
             table = self.folder.read_parquet(self.part_name(index))
-            vectors = vectors_of(table.column(schema.EMBEDDING), self.info.dimension)
-            yield pl.from_arrow(table.drop_columns([schema.EMBEDDING])), vectors
+            column = table.column(schema.EMBEDDING)
+            counts = None
+            if self.info.chunked:
+                counts = table.column(PASSAGE_COUNT).to_numpy().astype(np.int64)
+                column = flatten_lists(column)
+                table = table.drop_columns([PASSAGE_COUNT])
+            vectors = vectors_of(column, self.info.dimension)
+            yield pl.from_arrow(table.drop_columns([schema.EMBEDDING])), vectors, counts
 
     def rows(self) -> int:
+        """Candidate rows of all parts."""
         return sum(self.folder.parquet_rows(self.part_name(i)) for i in self.part_indices())
+
+    def vectors(self) -> int:
+        """Vectors of all parts: rows, or passages in a store of passages."""
+        return sum(self._vector_counts())
+
+    def _vector_counts(self) -> list[int]:
+        import pyarrow.compute as pc
+
+        if not self.info.chunked:
+            return [self.folder.parquet_rows(self.part_name(i)) for i in self.part_indices()]
+        return [
+            int(pc.sum(self.folder.read_parquet(self.part_name(i), [PASSAGE_COUNT])[0]).as_py())
+            for i in self.part_indices()
+        ]
 
     def sample(self, size: int, *, seed: int = 0) -> np.ndarray:
         """`size` embeddings drawn uniformly without replacement, for IVF/PQ training."""
-        counts = [self.folder.parquet_rows(self.part_name(i)) for i in self.part_indices()]
+        counts = self._vector_counts()
         total = sum(counts)
         chosen = np.sort(np.random.default_rng(seed).choice(total, min(size, total), replace=False))
         out = []
@@ -162,13 +223,36 @@ class EmbeddingStore:
             local = chosen[(chosen >= start) & (chosen < start + count)] - start
             if len(local):
                 table = self.folder.read_parquet(self.part_name(index), columns=[schema.EMBEDDING])
-                out.append(vectors_of(table.column(schema.EMBEDDING), self.info.dimension)[local])
+                column = table.column(schema.EMBEDDING)
+                column = flatten_lists(column) if self.info.chunked else column
+                out.append(vectors_of(column, self.info.dimension)[local])
             start += count
         return np.ascontiguousarray(np.concatenate(out))
 
     def _present(self) -> list[int]:
         names = (_PART.match(name) for name in self.folder.file_names())
         return sorted(int(match.group(1)) for match in names if match)
+
+
+def passage_lists(vectors: np.ndarray, counts: np.ndarray) -> pl.Series:
+    """The embedding column of a store of passages: row i holds its counts[i] vectors."""
+    import pyarrow as pa
+
+    dimension = vectors.shape[1]
+    flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), pa.float32())
+    inner = pa.FixedSizeListArray.from_arrays(flat, dimension)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    lists = pa.ListArray.from_arrays(pa.array(offsets), inner)
+    return pl.Series(schema.EMBEDDING, pl.from_arrow(lists)).cast(
+        pl.List(pl.Array(pl.Float32, dimension))
+    )
+
+
+def flatten_lists(column: Any) -> Any:
+    """A list<vector> Arrow column -> the vector column of all its items, in order."""
+    import pyarrow as pa
+
+    return pa.chunked_array([chunk.flatten() for chunk in column.chunks], column.type.value_type)
 
 
 def vectors_of(column: Any, dimension: int) -> np.ndarray:

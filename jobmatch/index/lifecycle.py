@@ -4,7 +4,9 @@ Each change is a read-modify-write under the writer lock: load, compute the rows
 re-add the kept vectors (reconstructed from the index) and the new ones to an empty copy of
 the trained index, and swap the new folder in atomically. Rows stay aligned with metadata
 (row i = FAISS id i). For compressed (PQ) indexes the kept vectors are re-encoded from their
-compressed form, which reproduces the same codes in practice.
+compressed form, which reproduces the same codes in practice. In a chunked index a candidate
+is all its passages: removing or replacing it removes every one of its rows, and a new or
+changed text is cut into passages as the manifest records (`passages.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ import polars as pl
 from jobmatch import schema
 from jobmatch.errors import IndexStoreError
 from jobmatch.index import atomic, faiss_ops
+from jobmatch.index.passages import (
+    PassageMap,
+    concat_maps,
+    encode_passages,
+    keep_candidates,
+    resolve_for,
+)
 from jobmatch.index.store import LoadedIndex, load_index, save_index
 from jobmatch.io.batches import iter_chunks
 
@@ -37,6 +46,7 @@ class UpdateSummary:
     removed: int = 0
     unchanged: int = 0
     rows: int = 0
+    """Candidates in the index afterwards."""
     seconds: float = 0.0
 
     def __str__(self) -> str:
@@ -95,17 +105,20 @@ def upsert(
         if additions is not None and additions.height == 0:
             additions = None
         if additions is None and not dropped:
-            summary.rows = loaded.rows
+            summary.rows = loaded.candidates
             summary.seconds = time.perf_counter() - started
             return summary
-        vectors = None
+        vectors = counts = None
         if additions is not None:
-            vectors = encoder.encode(
-                additions[schema.TEXT].to_list(), batch_size=batch_size, progress=progress
-            )
-        index, metadata = rewrite(loaded, dropped, additions, vectors)
-        save_index(folder, index, metadata, loaded.manifest)
-        summary.rows = int(index.ntotal)
+            texts = additions[schema.TEXT].to_list()
+            chunking = resolve_for(encoder, loaded.manifest.chunking_config())
+            if chunking.chunked:
+                vectors, counts = encode_passages(encoder, texts, chunking, batch_size=batch_size)
+            else:
+                vectors = encoder.encode(texts, batch_size=batch_size, progress=progress)
+        index, metadata, passages = rewrite(loaded, dropped, additions, vectors, counts)
+        save_index(folder, index, metadata, loaded.manifest, passages)
+        summary.rows = metadata.height
         summary.seconds = time.perf_counter() - started
         return summary
 
@@ -125,11 +138,11 @@ def remove(
         present = wanted & set(loaded.metadata[schema.CANDIDATE_ID].to_list())
         summary = UpdateSummary(removed=len(present), unchanged=len(wanted - present))
         if present:
-            index, metadata = rewrite(loaded, present, None, None)
-            save_index(folder, index, metadata, loaded.manifest)
-            summary.rows = int(index.ntotal)
+            index, metadata, passages = rewrite(loaded, present, None, None)
+            save_index(folder, index, metadata, loaded.manifest, passages)
+            summary.rows = metadata.height
         else:
-            summary.rows = loaded.rows
+            summary.rows = loaded.candidates
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -139,26 +152,38 @@ def rewrite(
     dropped: set[str],
     additions: pl.DataFrame | None,
     vectors: np.ndarray | None,
-) -> tuple[Any, pl.DataFrame]:
-    """A new (index, metadata) pair without `dropped` rows and with `additions` appended."""
+    counts: np.ndarray | None = None,
+) -> tuple[Any, pl.DataFrame, PassageMap | None]:
+    """A new (index, metadata, passage map) without `dropped` candidates and with `additions`
+    appended; `counts` gives the passages of each addition in a chunked index."""
 
     keep = ~loaded.metadata[schema.CANDIDATE_ID].is_in(list(dropped)).to_numpy()
-    kept_rows = np.flatnonzero(keep).astype(np.int64)
+    passages = None
+    if loaded.passages is None:
+        kept_rows = np.flatnonzero(keep).astype(np.int64)
+    else:
+        kept_rows, passages = keep_candidates(loaded.passages, keep)
     kept_vectors = faiss_ops.reconstruct(loaded.index, kept_rows)
     metadata = loaded.metadata.filter(pl.Series(keep))
     if additions is not None and vectors is not None:
+        if passages is not None:
+            if counts is None:
+                raise IndexStoreError(f"{loaded.path}: a chunked index needs passage counts")
+            added = PassageMap.from_counts(counts, first_candidate=metadata.height)
+            passages = concat_maps(passages, added)
         metadata = pl.concat([metadata, additions], how="diagonal_relaxed")
+    total = metadata.height if passages is None else passages.rows
     parts = faiss_ops.members(loaded.index) or [loaded.index]
     empties = [faiss_ops.empty_copy(part) for part in parts]
-    filler = faiss_ops.ShardFiller(empties, metadata.height)  # a sharded index stays sharded
+    filler = faiss_ops.ShardFiller(empties, total)  # a sharded index stays sharded
     if len(kept_vectors):
         filler.add(kept_vectors)
     if additions is not None and vectors is not None:
         filler.add(np.ascontiguousarray(vectors, dtype=np.float32))
     fresh = faiss_ops.combine(empties) if len(empties) > 1 else empties[0]
-    if fresh.ntotal != metadata.height:
+    if fresh.ntotal != total:
         raise IndexStoreError(f"{loaded.path}: rewrite lost alignment of index and metadata")
-    return fresh, metadata
+    return fresh, metadata, passages
 
 
 def _hashes(metadata: pl.DataFrame) -> pl.Series:

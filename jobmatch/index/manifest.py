@@ -11,11 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from jobmatch.errors import IndexStoreError
+from jobmatch.index.aggregate import AGGREGATES
+from jobmatch.index.passages import DEFAULT_AGGREGATE, DEFAULT_OVERLAP, Chunking
 
 FORMAT_VERSION = 1
+PASSAGES_FORMAT_VERSION = 2
+"""Written by chunked indexes, so that a jobmatch that predates passages refuses them
+instead of misreading rows as candidates; version 1 manifests read as chunking "none"."""
+READABLE_VERSIONS = (FORMAT_VERSION, PASSAGES_FORMAT_VERSION)
 MANIFEST_FILE = "manifest.json"
 INDEX_FILE = "index.faiss"
 METADATA_FILE = "metadata.parquet"
+PASSAGES_FILE = "passages.parquet"
 
 
 def shard_file(index: int) -> str:
@@ -47,6 +54,37 @@ class Manifest:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     shards: int = 1
     """1: one index.faiss; N > 1: shard-00000.faiss .. over consecutive row ranges."""
+    candidates: int | None = None
+    """Metadata rows; None in manifests written before chunking existed (then = rows)."""
+    chunking: str = "none"
+    """none: one FAISS row per candidate; passages: one per passage, mapped to candidates
+    by passages.parquet (see index/passages.py)."""
+    chunk_tokens: int | None = None
+    """Tokens per passage, the model's special tokens included (chunking passages)."""
+    chunk_overlap: int | None = None
+    """Tokens shared by consecutive passages (chunking passages)."""
+    aggregate: str | None = None
+    """Default passage aggregate of queries: first, max, mean, first+max (chunking passages)."""
+
+    @property
+    def chunked(self) -> bool:
+        return self.chunking == "passages"
+
+    def chunking_config(self) -> Chunking:
+        """How this index turned texts into vectors, for encoding additions the same way."""
+        if not self.chunked:
+            return Chunking()
+        return Chunking(
+            "passages",
+            self.chunk_tokens,
+            DEFAULT_OVERLAP if self.chunk_overlap is None else self.chunk_overlap,
+            self.aggregate or DEFAULT_AGGREGATE,
+        )
+
+    @property
+    def candidate_rows(self) -> int:
+        """Metadata rows: one per candidate."""
+        return self.rows if self.candidates is None else self.candidates
 
     def index_files(self) -> list[str]:
         """The FAISS files of this folder, in row order."""
@@ -55,7 +93,8 @@ class Manifest:
         return [shard_file(j) for j in range(self.shards)]
 
     def data_files(self) -> list[str]:
-        return [*self.index_files(), METADATA_FILE]
+        passages = [PASSAGES_FILE] if self.chunked else []
+        return [*self.index_files(), METADATA_FILE, *passages]
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
@@ -69,10 +108,19 @@ class Manifest:
         if not isinstance(data, dict):
             raise IndexStoreError(f"{source}: manifest is not a JSON object")
         version = data.get("format_version")
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise IndexStoreError(
                 f"{source}: index format version {version} is not supported "
-                f"(this jobmatch reads version {FORMAT_VERSION})"
+                f"(this jobmatch reads versions {', '.join(map(str, READABLE_VERSIONS))})"
+            )
+        if data.get("chunking", "none") not in ("none", "passages"):
+            raise IndexStoreError(
+                f"{source}: field 'chunking' is {data['chunking']!r}; expected none or passages"
+            )
+        if data.get("chunking") == "passages" and data.get("aggregate") not in AGGREGATES:
+            raise IndexStoreError(
+                f"{source}: field 'aggregate' is {data.get('aggregate')!r}; expected one of "
+                f"{', '.join(AGGREGATES)}"
             )
         known = {f.name for f in dataclasses.fields(cls)}
         missing = [f.name for f in dataclasses.fields(cls) if f.name not in data and _required(f)]

@@ -17,7 +17,8 @@ import polars as pl
 from jobmatch import schema
 from jobmatch.errors import ModelError
 from jobmatch.index.build import BuildConfig
-from jobmatch.index.embeddings import StoreInfo
+from jobmatch.index.embeddings import StoreInfo, passage_lists
+from jobmatch.index.passages import PASSAGE_COUNT, Chunking, encode_passages
 from jobmatch.io import column_renames, format_of, parse_json_lines, split_lines
 from jobmatch.io.batches import conform_types, content_hashes, validated_batch
 
@@ -54,6 +55,7 @@ def encoded_tables(
             "model": info.model,
             "fingerprint": info.model_fingerprint,
             "batch_size": config.batch_size,
+            "chunking": config.chunking,
         },
         batch_size=config.chunk_rows,
         batch_format="pyarrow",
@@ -107,9 +109,15 @@ def read_datasets(
 
 
 class EncodeBatches:
-    """Ray Data actor: loads the model once, appends an `embedding` column to each batch."""
+    """Ray Data actor: loads the model once, appends an `embedding` column to each batch.
 
-    def __init__(self, model: str, fingerprint: str, batch_size: int) -> None:
+    With passages (`chunking`), the column holds each row's list of passage vectors, and a
+    `passage_count` column their number, as in a local build's embedding store.
+    """
+
+    def __init__(
+        self, model: str, fingerprint: str, batch_size: int, chunking: Chunking | None = None
+    ) -> None:
         from jobmatch.encoder import load_encoder
 
         self.encoder = load_encoder(model)
@@ -119,11 +127,19 @@ class EncodeBatches:
                 f"the driver's has {fingerprint}: install the same weights on every node"
             )
         self.batch_size = batch_size
+        self.chunking = chunking or Chunking()
 
     def __call__(self, table: pa.Table) -> pa.Table:
         import pyarrow as pa
 
         texts = table.column(schema.TEXT).to_pylist()
+        if self.chunking.chunked:
+            vectors, counts = encode_passages(
+                self.encoder, texts, self.chunking, batch_size=self.batch_size
+            )
+            lists = passage_lists(vectors, counts).to_arrow()
+            table = table.append_column(schema.EMBEDDING, lists)
+            return table.append_column(PASSAGE_COUNT, pa.array(counts, pa.int32()))
         vectors = self.encoder.encode(texts, batch_size=self.batch_size)
         flat = pa.array(vectors.reshape(-1), type=pa.float32())
         column = pa.FixedSizeListArray.from_arrays(flat, vectors.shape[1])

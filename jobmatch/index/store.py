@@ -1,9 +1,10 @@
 """Build, save and load an index folder: index.faiss + metadata.parquet + manifest.json.
 
-Row i of metadata.parquet describes FAISS id i. A sharded index (see `faiss_ops.py`) has
-shard-00000.faiss .. instead of index.faiss, listed in the manifest. Saving is atomic
-(see `atomic.py`); loading checks the format version, row counts, dimension and, when
-given, the model.
+Row i of metadata.parquet describes FAISS id i, unless the index is chunked: then FAISS rows
+are passages and passages.parquet maps each to its candidate's metadata row (see
+`passages.py`). A sharded index (see `faiss_ops.py`) has shard-00000.faiss .. instead of
+index.faiss, listed in the manifest. Saving is atomic (see `atomic.py`); loading checks the
+format version, row counts, dimension, the passage map and, when given, the model.
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ from jobmatch import schema
 from jobmatch.errors import IndexStoreError
 from jobmatch.index import atomic, faiss_ops
 from jobmatch.index.manifest import (
+    FORMAT_VERSION,
     MANIFEST_FILE,
     METADATA_FILE,
+    PASSAGES_FILE,
+    PASSAGES_FORMAT_VERSION,
     Manifest,
     file_digest,
     now,
     read_manifest,
 )
+from jobmatch.index.passages import PassageMap, read_passage_map
 
 if TYPE_CHECKING:
     import faiss
@@ -39,36 +44,58 @@ class LoadedIndex:
     index: faiss.Index
     metadata: pl.DataFrame
     manifest: Manifest
+    passages: PassageMap | None = None
+    """FAISS row -> candidate of a chunked index; None when rows are candidates."""
 
     @property
     def rows(self) -> int:
+        """FAISS rows: candidates, or passages of a chunked index."""
         return int(self.index.ntotal)
+
+    @property
+    def candidates(self) -> int:
+        return self.metadata.height
 
 
 def save_index(
-    folder: str | Path, index: faiss.Index, metadata: pl.DataFrame, manifest: Manifest
+    folder: str | Path,
+    index: faiss.Index,
+    metadata: pl.DataFrame,
+    manifest: Manifest,
+    passages: PassageMap | None = None,
 ) -> Manifest:
-    """Write all three files into a staging folder, then swap it in as `folder`.
+    """Write all files into a staging folder, then swap it in as `folder`.
 
     The caller holds `atomic.writer_lock(folder)` around its read-modify-write.
     """
-    if index.ntotal != metadata.height:
+    expected = metadata.height if passages is None else passages.rows
+    if index.ntotal != expected:
         raise IndexStoreError(
-            f"{folder}: index has {index.ntotal} rows but metadata has {metadata.height}"
+            f"{folder}: index has {index.ntotal} rows but "
+            + (f"metadata has {expected}" if passages is None else f"the passage map {expected}")
         )
+    if manifest.chunked != (passages is not None):
+        raise IndexStoreError(f"{folder}: chunking {manifest.chunking} needs a passage map")
     with atomic.replace_folder(folder) as staging:
         metadata.write_parquet(staging / METADATA_FILE)
+        if passages is not None:
+            passages.to_frame().write_parquet(staging / PASSAGES_FILE)
+        manifest.candidates = metadata.height
         finish_folder(staging, index, manifest)
     return manifest
 
 
 def finish_folder(staging: Path, index: faiss.Index, manifest: Manifest) -> None:
-    """Write index.faiss or the shard files (CPU indexes), then the manifest last."""
+    """Write index.faiss or the shard files (CPU indexes), then the manifest last.
+
+    metadata.parquet (and passages.parquet of a chunked index) are already in `staging`.
+    """
     import faiss
 
     stamp = now()
     manifest.created = manifest.created or stamp
     manifest.updated = stamp
+    manifest.format_version = PASSAGES_FORMAT_VERSION if manifest.chunked else FORMAT_VERSION
     manifest.rows = int(index.ntotal)
     manifest.jobmatch_version = jobmatch.__version__
     manifest.faiss_version = faiss.__version__
@@ -101,7 +128,8 @@ def load_index(folder: str | Path, *, fingerprint: str | None = None) -> LoadedI
             raise IndexStoreError(f"{folder}: unreadable {name}") from exc
     index = parts[0] if manifest.shards == 1 else faiss_ops.combine(parts)
     metadata = pl.read_parquet(folder / METADATA_FILE)
-    problems = _consistency_problems(index, metadata, manifest)
+    passages = read_passage_map(folder / PASSAGES_FILE) if manifest.chunked else None
+    problems = _consistency_problems(index, metadata, manifest, passages)
     if problems:
         raise IndexStoreError(f"{folder}: {problems[0]}")
     if fingerprint is not None and fingerprint != manifest.model_fingerprint:
@@ -110,15 +138,27 @@ def load_index(folder: str | Path, *, fingerprint: str | None = None) -> LoadedI
             f"{manifest.model_fingerprint}), but the query model has fingerprint {fingerprint}; "
             "query with the index's model or rebuild the index"
         )
-    return LoadedIndex(folder, index, metadata, manifest)
+    return LoadedIndex(folder, index, metadata, manifest, passages)
 
 
-def _consistency_problems(index: Any, metadata: pl.DataFrame, manifest: Manifest) -> list[str]:
+def _consistency_problems(
+    index: Any, metadata: pl.DataFrame, manifest: Manifest, passages: PassageMap | None
+) -> list[str]:
     problems = []
     if index.ntotal != manifest.rows:
         problems.append(f"index has {index.ntotal} rows, manifest says {manifest.rows}")
-    if metadata.height != manifest.rows:
-        problems.append(f"metadata has {metadata.height} rows, manifest says {manifest.rows}")
+    candidates = manifest.candidate_rows
+    if metadata.height != candidates:
+        problems.append(f"metadata has {metadata.height} rows, manifest says {candidates}")
+    if passages is not None:
+        if passages.rows != manifest.rows:
+            problems.append(
+                f"{PASSAGES_FILE} has {passages.rows} rows, manifest says {manifest.rows}"
+            )
+        else:
+            problems += [f"{PASSAGES_FILE}: {p}" for p in passages.problems(metadata.height)]
+    elif candidates != manifest.rows:
+        problems.append(f"manifest says {manifest.rows} rows for {candidates} candidates")
     if index.d != manifest.dimension:
         problems.append(f"index dimension {index.d}, manifest says {manifest.dimension}")
     if schema.CANDIDATE_ID not in metadata.columns:
@@ -147,4 +187,4 @@ def verify_index(folder: str | Path) -> list[str]:
         loaded = load_index(folder)
     except IndexStoreError as exc:
         return [str(exc)]
-    return _consistency_problems(loaded.index, loaded.metadata, loaded.manifest)
+    return _consistency_problems(loaded.index, loaded.metadata, loaded.manifest, loaded.passages)

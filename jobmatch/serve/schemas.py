@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from jobmatch import schema
 from jobmatch.errors import InputError
+from jobmatch.index.aggregate import Aggregate
 from jobmatch.index.filters import parse_filter
 from jobmatch.search import text_jobs
 
@@ -88,6 +89,11 @@ class MatchRequest(BaseModel):
     )
     explain: bool = Field(False, description="Add the rule explanation of each hit.")
     with_text: bool = Field(False, description="Include candidate texts in the hits.")
+    aggregate: Aggregate | None = Field(
+        None,
+        description="How an index of passages scores a candidate from its passages: first, "
+        "max, mean or first+max (default: the index's). Indexes without passages refuse it.",
+    )
 
     @model_validator(mode="after")
     def _one_input(self) -> MatchRequest:

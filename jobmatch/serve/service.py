@@ -142,6 +142,12 @@ class MatchService:
                 filter_mask(empty, [expression])
             except InputError as exc:
                 raise RequestProblem(("body", "filters", i), str(exc)) from None
+        if request.aggregate is not None and not loaded.manifest.chunked:
+            raise RequestProblem(
+                ("body", "aggregate"),
+                "aggregate needs an index built with --chunking passages; this one has one "
+                "vector per candidate",
+            )
         jobs = request.jobs_frame()
         hits = search(
             loaded,
@@ -149,13 +155,14 @@ class MatchService:
             jobs,
             k=request.k,
             filters=request.filters,
+            aggregate=request.aggregate,
             explain=self.rules if request.explain else None,
             with_text=request.with_text,
         )
         return {
             "results": _group_hits(jobs, hits, explain=request.explain),
             "index_updated": loaded.manifest.updated,
-            "rows": loaded.rows,
+            "rows": loaded.candidates,
             "took_ms": round((time.perf_counter() - started) * 1000, 3),
         }
 
@@ -181,8 +188,8 @@ class MatchService:
         log.info(
             "reloaded %s: %d rows (was %d), updated %s",
             folder,
-            snapshot.loaded.rows,
-            previous.loaded.rows,
+            snapshot.loaded.candidates,
+            previous.loaded.candidates,
             snapshot.loaded.manifest.updated,
         )
         return True
@@ -192,7 +199,7 @@ class MatchService:
         return {
             "status": "ok",
             "model": self.encoder.name,
-            "rows": loaded.rows,
+            "rows": loaded.candidates,
             "index_updated": loaded.manifest.updated,
             "reload_error": self.reload_error,
         }
@@ -206,7 +213,12 @@ class MatchService:
             "model_fingerprint": manifest.model_fingerprint,
             "query_model": self.encoder.name,
             "dimension": manifest.dimension,
-            "rows": snapshot.loaded.rows,
+            "rows": snapshot.loaded.candidates,
+            "vectors": snapshot.loaded.rows,
+            "chunking": manifest.chunking,
+            "chunk_tokens": manifest.chunk_tokens,
+            "chunk_overlap": manifest.chunk_overlap,
+            "aggregate": manifest.aggregate,
             "factory": manifest.factory,
             "metric": manifest.metric,
             "normalized": manifest.normalized,

@@ -10,6 +10,10 @@ Structured fields are sampled with vectorised numpy per block of `BLOCK_ROWS` ro
 random generator of a block is seeded from (seed, stream, block index), so output is
 deterministic, a shorter corpus is a prefix of a longer one, and memory stays bounded.
 
+`style="long"` (`jobmatch synth --long`) words the same structured fields as long résumés of
+1,000-2,000 model tokens with the graded facts spread through the text (`long_text.py`);
+jobs are the same in both styles.
+
 Example:
     >>> jobs = generate_jobs(100, seed=0)
     >>> paths = write_corpus("data/synth", n_candidates=100_000, n_jobs=1_000, seed=0)
@@ -18,11 +22,12 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pyarrow as pa
@@ -52,13 +57,23 @@ from jobmatch.synth.fields import (
     sample_candidates,
     sample_jobs,
 )
+from jobmatch.synth.long_text import long_candidate_text
 from jobmatch.synth.text import CANDIDATE_TEMPLATES, JOB_TEMPLATES, candidate_text, job_text
 from jobmatch.synth.vocab import LOCATIONS, SENIORITY_TITLES
+
+CandidateStyle = Literal["short", "long"]
+"""short: a paragraph of about 60-200 tokens; long: a résumé of 1,000-2,000 tokens."""
+CANDIDATE_STYLES: tuple[CandidateStyle, ...] = get_args(CandidateStyle)
+_TEXTS: dict[str, Callable[[Any, random.Random], str]] = {
+    "short": candidate_text,
+    "long": long_candidate_text,
+}
 
 __all__ = [
     "AREAS",
     "BLOCK_ROWS",
     "CANDIDATE_SCHEMA",
+    "CANDIDATE_STYLES",
     "CANDIDATE_TEMPLATES",
     "HIDDEN_IMPACT",
     "HIDDEN_METHODS",
@@ -69,6 +84,7 @@ __all__ = [
     "LOCATIONS",
     "MAX_CANDIDATE_METHODS",
     "SENIORITY_TITLES",
+    "CandidateStyle",
     "generate_candidates",
     "generate_jobs",
     "iter_candidate_batches",
@@ -79,20 +95,27 @@ __all__ = [
 # ---------------------------------------------------------------- public API
 
 
-def iter_candidate_batches(n: int, *, seed: int) -> Iterator[pa.RecordBatch]:
+def iter_candidate_batches(
+    n: int, *, seed: int, style: CandidateStyle = "short"
+) -> Iterator[pa.RecordBatch]:
     """Yield `n` candidates in blocks of `BLOCK_ROWS` rows, so memory stays bounded for any n.
 
     Block b depends only on (seed, b): the first m rows of any corpus are the same rows.
-    Arguments are checked at once, not when the first batch is asked for.
+    Both styles share the structured fields of a seed. Arguments are checked at once, not
+    when the first batch is asked for.
     """
     check_count("n", n)
     check_count("seed", seed)
-    return field_batches(n, seed, CANDIDATE_STREAM, sample_candidates, _candidate_batch)
+    if style not in CANDIDATE_STYLES:
+        raise ValueError(f"style must be one of {', '.join(CANDIDATE_STYLES)}, got {style!r}")
+    build = functools.partial(_candidate_batch, text=_TEXTS[style])
+    return field_batches(n, seed, CANDIDATE_STREAM, sample_candidates, build)
 
 
-def generate_candidates(n: int, *, seed: int) -> pa.Table:
+def generate_candidates(n: int, *, seed: int, style: CandidateStyle = "short") -> pa.Table:
     """All `n` candidates as one table: the concatenation of `iter_candidate_batches`."""
-    return pa.Table.from_batches(list(iter_candidate_batches(n, seed=seed)), CANDIDATE_SCHEMA)
+    batches = iter_candidate_batches(n, seed=seed, style=style)
+    return pa.Table.from_batches(list(batches), CANDIDATE_SCHEMA)
 
 
 def generate_jobs(n: int, *, seed: int) -> pa.Table:
@@ -109,6 +132,7 @@ def write_corpus(
     n_candidates: int,
     n_jobs: int,
     seed: int,
+    style: CandidateStyle = "short",
     progress: bool = False,
 ) -> dict[str, Path]:
     """Write candidates.parquet and jobs.parquet into `out_dir` (created if missing).
@@ -126,7 +150,7 @@ def write_corpus(
     temps = {kind: out / f".{path.name}.{os.getpid()}.tmp" for kind, path in paths.items()}
     try:
         with _progress_bar(n_candidates, enabled=progress) as bar:
-            batches = iter_candidate_batches(n_candidates, seed=seed)
+            batches = iter_candidate_batches(n_candidates, seed=seed, style=style)
             _write_parquet(temps["candidates"], CANDIDATE_SCHEMA, batches, on_batch=bar)
         jobs = generate_jobs(n_jobs, seed=seed)
         _write_parquet(temps["jobs"], JOB_SCHEMA, jobs.to_batches())
@@ -150,7 +174,13 @@ def _string_lists(index_rows: np.ndarray, names: np.ndarray) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets), values)
 
 
-def _candidate_batch(fields: CandidateFields, start: int, rows: int) -> pa.RecordBatch:
+def _candidate_batch(
+    fields: CandidateFields,
+    start: int,
+    rows: int,
+    *,
+    text: Callable[[Any, random.Random], str] = candidate_text,
+) -> pa.RecordBatch:
     r = random.Random(fields.text_seed)
     texts, methods = [], []
     columns = zip(
@@ -167,7 +197,7 @@ def _candidate_batch(fields: CandidateFields, start: int, rows: int) -> pa.Recor
     )
     for city, level, years, areas, counts, extra, learning, impact, past in columns:
         person = person_facts(r, city, level, years, areas, counts, extra, learning, impact, past)
-        texts.append(candidate_text(person, r))
+        texts.append(text(person, r))
         methods.append([m for area_methods in person.methods for m in area_methods])
     arrays = [
         pa.array([f"c{i:07d}" for i in range(start + 1, start + rows + 1)], pa.string()),

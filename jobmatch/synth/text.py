@@ -30,7 +30,7 @@ from jobmatch.synth.vocab import (
 # ---------------------------------------------------------------- shared phrasing
 
 
-def _join(items: Sequence[str]) -> str:
+def join_phrases(items: Sequence[str]) -> str:
     """'a', 'a and b', 'a, b and c'."""
     if len(items) <= 1:
         return "".join(items)
@@ -49,7 +49,7 @@ def _lower_first(sentence: str) -> str:
     return sentence[0].lower() + sentence[1:]
 
 
-def _place(city: int, r: random.Random) -> str:
+def place_phrase(city: int, r: random.Random) -> str:
     """'Munich', 'Munich, Germany' or 'London, UK': the country is sometimes left out."""
     name, country = LOCATIONS[city]
     if r.random() < 0.45:
@@ -58,7 +58,7 @@ def _place(city: int, r: random.Random) -> str:
     return name if country == name else f"{name}, {country}"
 
 
-def _title(level: int, area: Area, r: random.Random) -> str:
+def title_phrase(level: int, area: Area, r: random.Random) -> str:
     return r.choice(SENIORITY_TITLES[level]).format(field=area.title)
 
 
@@ -67,7 +67,7 @@ def _generic_role(area: Area, r: random.Random) -> str:
     return f"{area.title} {r.choice(('engineer', 'developer', 'specialist', 'practitioner'))}"
 
 
-def _years_phrase(years: float, r: random.Random) -> str:
+def years_phrase(years: float, r: random.Random) -> str:
     """'less than a year', '1.5 years', '7 years', 'over 7 years', '7+ years'."""
     if years < 1:
         return r.choice(("less than a year", "under a year"))
@@ -134,9 +134,9 @@ def candidate_text(person: PersonFacts, r: random.Random) -> str:
         area=primary.name, method=impact_method, venue=r.choice(family.venues)
     )
     pieces = _CandidatePieces(
-        role=_title(person.level, primary, r) if show < 0.75 else _generic_role(primary, r),
-        years=_years_phrase(person.years, r) if show >= 0.4 else None,
-        place=_place(person.city, r) if city else None,
+        role=title_phrase(person.level, primary, r) if show < 0.75 else _generic_role(primary, r),
+        years=years_phrase(person.years, r) if show >= 0.4 else None,
+        place=place_phrase(person.city, r) if city else None,
         city=city,
         focus=_mentions(person.areas, person.methods, r),
         methods=methods,
@@ -160,9 +160,9 @@ def _sentences(*parts: str | None) -> str:
 
 def _resume_summary(p: _CandidatePieces, r: random.Random) -> str:
     if p.years:
-        opening = f"{p.role} with {p.years} of experience in {_join(p.focus)}."
+        opening = f"{p.role} with {p.years} of experience in {join_phrases(p.focus)}."
     else:
-        opening = f"{p.role} specialising in {_join(p.focus)}."
+        opening = f"{p.role} specialising in {join_phrases(p.focus)}."
     if p.place is None:
         where = r.choice(("Works fully remotely.", "Remote-only; not looking to relocate."))
     else:
@@ -174,7 +174,7 @@ def _resume_summary(p: _CandidatePieces, r: random.Random) -> str:
     return _sentences(
         opening,
         where,
-        f"{tools} {_join(p.methods)}." if p.methods else None,
+        f"{tools} {join_phrases(p.methods)}." if p.methods else None,
         p.impact,
         f"Most recently at {p.employer}.",
         p.style,
@@ -182,8 +182,8 @@ def _resume_summary(p: _CandidatePieces, r: random.Random) -> str:
         "Open to remote roles." if p.open_to_remote else None,
         f"Holds {p.degree}.",
         p.past,
-        f"Speaks {_join(p.languages)}.",
-        f"Outside work: {_join(p.hobbies)}.",
+        f"Speaks {join_phrases(p.languages)}.",
+        f"Outside work: {join_phrases(p.hobbies)}.",
     )
 
 
@@ -196,8 +196,8 @@ def _researcher_profile(p: _CandidatePieces, r: random.Random) -> str:
              "Based in {place}.", "Works from the {city} office of an applied research team.")
         ).format(place=p.place, city=p.city)  # fmt: skip
     return _sentences(
-        f"Research profile. {p.role}, working on {_join(p.focus)}.",
-        f"Methods used in recent projects: {_join(p.methods)}." if p.methods else None,
+        f"Research profile. {p.role}, working on {join_phrases(p.focus)}.",
+        f"Methods used in recent projects: {join_phrases(p.methods)}." if p.methods else None,
         f"Has {p.years} of research and engineering experience." if p.years else None,
         where,
         p.impact,
@@ -206,7 +206,7 @@ def _researcher_profile(p: _CandidatePieces, r: random.Random) -> str:
         f"Holds {p.degree}.",
         p.past,
         p.style,
-        f"Away from research: {_join(p.hobbies)}.",
+        f"Away from research: {join_phrases(p.hobbies)}.",
     )
 
 
@@ -216,18 +216,18 @@ def _first_person_bio(p: _CandidatePieces, r: random.Random) -> str:
     else:
         where = r.choice(("I'm based in {place}.", "I live in {place}.", "I moved to {place}."))
         where = where.format(place=p.place)
-    work = f"I've been working on {_join(p.focus)}"
+    work = f"I've been working on {join_phrases(p.focus)}"
     return _sentences(
         f"Hi, I'm {_with_article(p.role)}.",
         where,
         f"{work} for {p.years}." if p.years else f"{work}.",
-        f"Most of my work uses {_join(p.methods)}." if p.methods else None,
+        f"Most of my work uses {join_phrases(p.methods)}." if p.methods else None,
         f"I {_lower_first(p.impact)}",
         f"These days I work at {p.employer}, and I have {p.degree}.",
         f"Right now I'm learning {p.learning}." if p.learning else None,
         "I'm also open to remote positions." if p.open_to_remote else None,
         f"I {_lower_first(p.past)}" if p.past else None,
-        f"In my free time I enjoy {_join(p.hobbies)}.",
+        f"In my free time I enjoy {join_phrases(p.hobbies)}.",
         f"I usually go to {p.venue}.",
     )
 
@@ -257,14 +257,14 @@ def _referral_note(p: _CandidatePieces, r: random.Random) -> str:
     experience = f" with {p.years} of experience" if p.years else ""
     return _sentences(
         f"Referral: {_with_article(p.role)}{experience}{where}.",
-        f"Their focus is {_join(p.focus)}.",
-        f"Strong with {_join(p.methods)}." if p.methods else None,
+        f"Their focus is {join_phrases(p.focus)}.",
+        f"Strong with {join_phrases(p.methods)}." if p.methods else None,
         p.impact,
         f"We overlapped at {p.employer}.",
         p.style,
-        f"They hold {p.degree} and speak {_join(p.languages)}.",
+        f"They hold {p.degree} and speak {join_phrases(p.languages)}.",
         p.past,
-        f"Spends free time on {_join(p.hobbies)}.",
+        f"Spends free time on {join_phrases(p.hobbies)}.",
     )
 
 
@@ -313,7 +313,7 @@ def _job_years(level: int, r: random.Random) -> str:
 def _job_where(job: JobFacts, r: random.Random) -> str:
     if job.city < 0:
         return r.choice(("fully remote", "remote, anywhere in the world", "100% remote"))
-    place = _place(job.city, r)
+    place = place_phrase(job.city, r)
     if job.remote:
         options = ("remote-friendly, with an office in {place}", "remote (optional desk in {city})")
     else:
@@ -338,7 +338,7 @@ def job_text(job: JobFacts, r: random.Random) -> str:
     per_area = [[m for m in area.methods if m in said] for area in job.areas]
     show_title = job.level == 0 or r.random() < 0.75
     pieces = _JobPieces(
-        title=_title(job.level, primary, r) if show_title else _generic_role(primary, r),
+        title=title_phrase(job.level, primary, r) if show_title else _generic_role(primary, r),
         years=_job_years(job.level, r) if not show_title or r.random() < 0.5 else None,
         where=_job_where(job, r),
         city=LOCATIONS[job.city][0] if job.city >= 0 else None,
@@ -358,10 +358,10 @@ def _posting(p: _JobPieces, r: random.Random) -> str:
     company = p.company[0].upper() + p.company[1:]
     return _sentences(
         f"{company} is hiring {_with_article(p.title)}, {p.where}.",
-        f"You will work on {_join(p.focus)}.",
+        f"You will work on {join_phrases(p.focus)}.",
         p.duty,
-        f"Must have: {_join(p.must)}.",
-        f"Nice to have: {_join(p.nice)}." if p.nice else None,
+        f"Must have: {join_phrases(p.must)}.",
+        f"Nice to have: {join_phrases(p.nice)}." if p.nice else None,
         f"We expect {p.years}." if p.years else None,
         p.distractor,
         p.perk,
@@ -369,12 +369,12 @@ def _posting(p: _JobPieces, r: random.Random) -> str:
 
 
 def _recruiter_message(p: _JobPieces, r: random.Random) -> str:
-    bonus = f" Bonus if you know {_join(p.nice)}." if p.nice else ""
+    bonus = f" Bonus if you know {join_phrases(p.nice)}." if p.nice else ""
     return _sentences(
         f"Hi there! I'm recruiting for {_with_article(p.title)} role at {p.company}, {p.where}.",
-        f"The team focuses on {_join(p.focus)}.",
+        f"The team focuses on {join_phrases(p.focus)}.",
         p.team,
-        f"They really need hands-on experience with {_join(p.must)}.{bonus}",
+        f"They really need hands-on experience with {join_phrases(p.must)}.{bonus}",
         f"Ideally you bring {p.years}." if p.years else None,
         p.distractor,
         p.perk,
@@ -384,10 +384,10 @@ def _recruiter_message(p: _JobPieces, r: random.Random) -> str:
 
 def _team_blurb(p: _JobPieces, r: random.Random) -> str:
     return _sentences(
-        f"Our team at {p.company} builds products around {_join(p.focus)}.",
+        f"Our team at {p.company} builds products around {join_phrases(p.focus)}.",
         f"We're looking for {_with_article(p.title)} to join us ({p.where}).",
-        f"What you need: {_join(p.must)}.",
-        f"What would be great: {_join(p.nice)}." if p.nice else None,
+        f"What you need: {join_phrases(p.must)}.",
+        f"What would be great: {join_phrases(p.nice)}." if p.nice else None,
         f"We ask for {p.years}." if p.years else None,
         p.duty,
         p.distractor,

@@ -231,3 +231,105 @@ TEAM_FACTS: tuple[str, ...] = (
     "You'll join {n} engineers who care about quality and fast feedback.",
 )
 # fmt: on
+
+# ---------------------------------------------------------------- long résumés (synth --long)
+# fmt: off
+# Bullets of a position; {method} is a method of the position's area, {area} its name.
+LONG_AREA_BULLETS: tuple[str, ...] = (
+    "Built {method} pipelines that cut processing time by {n}% for the {area} team.",
+    "Rewrote the {area} evaluation harness around {method}, so every change is scored overnight.",
+    "Ran weekly experiments with {method} and wrote up the results for the product leads.",
+    "Maintained the {method} components of the {area} stack and handled their on-call.",
+    "Designed the data model behind our {area} features and migrated {n} services to it.",
+    "Introduced {method} to the team and trained {n} colleagues to use it well.",
+    "Profiled and tuned the {method} code path, halving memory use on the largest customers.",
+    "Owned the roadmap for {area} tooling and shipped it in quarterly milestones.",
+    "Paired with researchers to turn a {method} prototype into a tested library.",
+    "Wrote the internal guide to {method} that new hires in {area} still start from.",
+    "Reviewed designs for {area} projects across {n} teams and kept a decision log.",
+    "Automated the release of {method} models, from training data checks to rollout.",
+)
+# Bullets that reveal nothing about area, level or place: the bulk of a long résumé.
+LONG_GENERIC_BULLETS: tuple[str, ...] = (
+    "Mentored {n} junior colleagues and ran the team's fortnightly reading group.",
+    "Kept the continuous integration green and brought build times down to {n} minutes.",
+    "Interviewed candidates and helped rewrite the hiring rubric for engineers.",
+    "Wrote runbooks for the services the team owned and trimmed pages by {n}%.",
+    "Coordinated with legal and security reviewers before every external launch.",
+    "Organised an internal hackathon with {n} participating teams.",
+    "Documented onboarding steps so a new teammate could ship on the first day.",
+    "Represented the team in the architecture forum and presented quarterly updates.",
+    "Worked closely with designers and product managers on weekly planning.",
+    "Cleaned up years of technical debt in the deployment scripts.",
+    "Set up dashboards and alerts for the team's key service-level objectives.",
+    "Ran post-incident reviews and followed up on every action item.",
+    "Drafted the team's testing strategy and raised coverage to {n}%.",
+    "Supported customers directly during a large migration project.",
+    "Gave {n} talks at internal tech days about lessons learned in production.",
+    "Helped the team move from monthly to weekly releases without extra incidents.",
+)
+# Generic bullets are also composed as verb + object + outcome, for variety over long texts.
+LONG_DUTY_VERBS: tuple[str, ...] = (
+    "Led", "Drove", "Coordinated", "Planned and delivered", "Took over", "Simplified",
+    "Streamlined", "Co-designed", "Championed", "Rebuilt", "Scoped and shipped", "Supported",
+)
+LONG_DUTY_OBJECTS: tuple[str, ...] = (
+    "the migration of the billing service to a new message queue",
+    "the move of our batch jobs to a managed scheduler",
+    "the quarterly planning process of a group of {n} engineers",
+    "the cost review of the team's cloud accounts",
+    "the rewrite of a legacy reporting tool",
+    "the clean-up of access rights across internal systems",
+    "the consolidation of three logging stacks into one",
+    "the team's incident response process",
+    "the redesign of the public developer documentation",
+    "the rollout of feature flags across the product",
+    "the upgrade of every service to a supported runtime",
+    "the internal API guidelines",
+    "the data retention policy and its tooling",
+    "the accessibility audit of the customer-facing pages",
+)
+LONG_DUTY_OUTCOMES: tuple[str, ...] = (
+    "ahead of schedule", "with no customer-facing downtime", "cutting monthly costs by {n}%",
+    "which reduced incidents by {n}%", "in close contact with {n} stakeholder teams",
+    "while keeping the old path running until sign-off", "and handed it over with runbooks",
+    "saving roughly {n} engineer-days per quarter", "on a tight budget",
+)
+LONG_PROJECT_OPENINGS: tuple[str, ...] = (
+    "An open-source tool for {area} built on {method}.",
+    "A side project exploring {method} on public {area} benchmarks.",
+    "A teaching notebook series on {method} for a local meetup.",
+    "A weekend prototype that applies {method} to a small {area} dataset.",
+    "A community library of {area} utilities around {method}.",
+)
+LONG_PROJECT_DETAILS: tuple[str, ...] = (
+    "It has a small but steady group of contributors and a documented test suite.",
+    "The write-up compares three baselines and reports where each one fails.",
+    "Most of the work went into clean data loading and reproducible results.",
+    "It runs on a laptop in minutes and ships with worked examples.",
+    "Feedback from users shaped a second version with a simpler interface.",
+    "The code is small, typed, and covered by continuous integration.",
+)
+LONG_PUBLICATIONS: tuple[str, ...] = (
+    "\"Revisiting {method} for {area}\", workshop at {venue}, {year}.",
+    "\"A practical study of {method}\", {venue}, {year}.",
+    "\"Lessons from deploying {method} at scale\", talk at {venue}, {year}.",
+    "\"Benchmarks for {area} under distribution shift\", {venue}, {year}.",
+)
+LONG_PROFILES: tuple[str, ...] = (
+    "Hands-on engineer who likes owning problems end to end, from the first sketch to "
+    "production and the on-call rotation after it.",
+    "Curious, practical and steady under pressure; happiest in small teams that ship often "
+    "and measure what they ship.",
+    "Builder with a habit of writing things down: design notes, runbooks and honest "
+    "post-mortems.",
+    "Generalist at heart who has worked across research, product and infrastructure teams "
+    "and enjoys translating between them.",
+)
+LONG_VOLUNTEERING: tuple[str, ...] = (
+    "Volunteer mentor at a coding school for career changers, {year} to present.",
+    "Organiser of a monthly engineering meetup with around {n} regular attendees.",
+    "Reviewer for a student research competition for the last {n} years.",
+    "Maintainer of the documentation of a small open-source project.",
+)
+# fmt: on
