@@ -7,34 +7,19 @@ import json
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 import pytest
 import torch
 import torch.nn.functional as F
 from click.testing import CliRunner
 
-from jobmatch import io, rules
 from jobmatch.cli import main
 from jobmatch.encoder import load_encoder
-from jobmatch.synth import write_corpus
 from jobmatch.training import data
 from jobmatch.training.config import ContrastiveHeadConfig
 from jobmatch.training.contrastive import train_contrastive
 from jobmatch.training.contrastive_head import infonce_loss
 from jobmatch.training.evaluators import RankingEvaluator
 from jobmatch.training.frozen import FrozenEmbeddings, HeadEncoder, identity_head
-
-
-@pytest.fixture(scope="module")
-def labelled(tmp_path_factory: pytest.TempPathFactory):
-    folder = tmp_path_factory.mktemp("head")
-    paths = write_corpus(folder, n_candidates=400, n_jobs=24, seed=5)
-    jobs = io.read_table(paths["jobs"], "jobs")
-    candidates = io.read_table(paths["candidates"], "candidates")
-    qrels = pl.concat(list(rules.iter_labels(jobs, candidates, rules.load_rules())))
-    io.write_table(qrels, folder / "qrels.parquet")
-    paths["qrels"] = folder / "qrels.parquet"
-    return paths, jobs, candidates, qrels
 
 
 def test_infonce_masks_rows_of_the_same_job() -> None:

@@ -13,25 +13,12 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from jobmatch import io, rules
+from jobmatch import io
 from jobmatch.cli import main
 from jobmatch.encoder import load_encoder
 from jobmatch.index import BuildConfig, build_index, load_index
-from jobmatch.synth import write_corpus
 from jobmatch.training import data
 from jobmatch.training.mining import STRATEGIES, MiningConfig, cluster_weights, mine_negatives
-
-
-@pytest.fixture(scope="module")
-def labelled(tmp_path_factory: pytest.TempPathFactory):
-    folder = tmp_path_factory.mktemp("labelled")
-    paths = write_corpus(folder, n_candidates=600, n_jobs=24, seed=2)
-    jobs = io.read_table(paths["jobs"], "jobs")
-    candidates = io.read_table(paths["candidates"], "candidates")
-    qrels = pl.concat(list(rules.iter_labels(jobs, candidates, rules.load_rules())))
-    io.write_table(qrels, folder / "qrels.parquet")
-    paths["qrels"] = folder / "qrels.parquet"
-    return paths, jobs, candidates, qrels
 
 
 def test_split_and_random_negatives_never_use_judged_candidates(labelled) -> None:
