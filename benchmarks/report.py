@@ -433,6 +433,11 @@ def _paired(stats: dict[str, Any]) -> str:
     return f"{stats['mean']:+.3f} ({low:+.3f}, {high:+.3f})"
 
 
+def _busy(share: float | None) -> str:
+    """A mark on timings taken while other processes used over 10% of the CPU."""
+    return " *" if share is not None and share > 0.1 else ""
+
+
 def long_documents(report: Report) -> str:
     """Truncation against passages with each aggregate, on long and short synthetic resumes."""
     rows = []
@@ -446,7 +451,8 @@ def long_documents(report: Report) -> str:
             [r["corpus"], chunking, r["aggregate"] or "-", f"{r['ndcg@20']:.3f}",
              f"{r['recall@20']:.3f}", _paired(r["vs_none"]), f"{r['vectors']:,}",
              f"{r['index_bytes'] / 2**20:.1f} MiB",
-             f"{r['build_docs_per_s']:.1f}", f"{r['query_p50_ms']:.1f} ms",
+             f"{r['build_docs_per_s']:.1f}{_busy(r['build_others_cpu_share'])}",
+             f"{r['query_p50_ms']:.1f} ms{_busy(r['query_others_cpu_share'])}",
              f"{r['search_p50_ms']:.2f} ms"]
         )  # fmt: skip
     text = _table(
@@ -463,6 +469,15 @@ def long_documents(report: Report) -> str:
             f"({c['tokens_min']:,}-{c['tokens_max']:,}), city beyond the first "
             f"{report['model_max_seq_length']} tokens for {c['city_beyond_truncation_share']:.0%}."
             for name, c in corpora.items()
+        )
+        + (
+            " \\* other processes used over 10% of the CPU meanwhile."
+            if any(
+                _busy(r[key])
+                for r in report["rows"]
+                for key in ("build_others_cpu_share", "query_others_cpu_share")
+            )
+            else ""
         )
         + "\n"
     )

@@ -13,8 +13,8 @@ min(k, candidates passing) distinct candidates.
   exactly from all its passages (read back from the index); since both aggregates are at
   most `max`, a candidate never met scores below the lowest passage score fetched, so the
   answer is exact once the k-th aggregate reaches it. The loop stops there, when every
-  allowed passage was fetched, or at `OVERFETCH_LIMIT` x k x (passages per candidate)
-  passages, where it keeps the best of the candidates met.
+  allowed passage was fetched, or at `OVERFETCH_LIMIT` times the first depth, where it
+  keeps the best of the candidates met (approximate only then).
 """
 
 from __future__ import annotations
