@@ -13,6 +13,7 @@ best checkpoint is kept. Multi-GPU: run the same command under `torchrun --nproc
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from jobmatch.encoder import load_encoder
 from jobmatch.training.config import ContrastiveConfig
@@ -56,29 +57,9 @@ def train_contrastive(
     else:
         loss = losses.MultipleNegativesRankingLoss(model, scale=scale)
     dataset = Dataset.from_dict(examples)
-    strategy = "steps" if config.eval_steps else "epoch"
-    metric = primary_metric(evaluator) if evaluator else None
     args = SentenceTransformerTrainingArguments(
-        output_dir=str(config.out / "checkpoints"),
-        num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size,
-        learning_rate=config.lr,
-        warmup_steps=config.warmup_ratio,  # a float is a share of steps in transformers 5
-        dataloader_pin_memory=has_accelerator(),
+        **best_checkpoint_arguments(config, evaluator, batch_size=config.batch_size),
         batch_sampler=BatchSamplers.NO_DUPLICATES,
-        eval_strategy=strategy if evaluator else "no",
-        eval_steps=config.eval_steps,
-        save_strategy=strategy,
-        save_steps=config.eval_steps,
-        save_total_limit=2,
-        load_best_model_at_end=evaluator is not None,
-        metric_for_best_model=metric,
-        greater_is_better=True,
-        logging_steps=config.logging_steps,
-        report_to="none",
-        seed=config.seed,
-        disable_tqdm=not config.progress,
-        dataloader_drop_last=False,
         **config.extra_args,
     )
     trainer = SentenceTransformerTrainer(
@@ -88,6 +69,7 @@ def train_contrastive(
     trainer.train(resume_from_checkpoint=config.resume or None)
     seconds = time.perf_counter() - started
     model.save(str(config.out))
+    metric = primary_metric(evaluator) if evaluator else None
     history = [entry for entry in trainer.state.log_history if metric is None or metric in entry]
     return TrainResult(
         out=config.out,
@@ -97,6 +79,34 @@ def train_contrastive(
         best_metric=trainer.state.best_metric,
         history=history,
     )
+
+
+def best_checkpoint_arguments(config: Any, evaluator: Any, *, batch_size: int) -> dict[str, Any]:
+    """Trainer arguments stage 1 and the reranker share: evaluate and save together (every
+    `eval_steps`, else every epoch), keep two checkpoints and load the best by the
+    evaluator's primary metric at the end."""
+    strategy = "steps" if config.eval_steps else "epoch"
+    return {
+        "output_dir": str(config.out / "checkpoints"),
+        "num_train_epochs": config.epochs,
+        "per_device_train_batch_size": batch_size,
+        "learning_rate": config.lr,
+        "warmup_steps": config.warmup_ratio,  # a float is a share of steps in transformers 5
+        "dataloader_pin_memory": has_accelerator(),
+        "eval_strategy": strategy if evaluator else "no",
+        "eval_steps": config.eval_steps,
+        "save_strategy": strategy,
+        "save_steps": config.eval_steps,
+        "save_total_limit": 2,
+        "load_best_model_at_end": evaluator is not None,
+        "metric_for_best_model": primary_metric(evaluator) if evaluator else None,
+        "greater_is_better": True,
+        "logging_steps": config.logging_steps,
+        "report_to": "none",
+        "seed": config.seed,
+        "disable_tqdm": not config.progress,
+        "dataloader_drop_last": False,
+    }
 
 
 def has_accelerator() -> bool:

@@ -33,7 +33,7 @@ from jobmatch.encoder import BUNDLED_MODEL, resolve_model_path
 from jobmatch.errors import ModelError
 from jobmatch.evaluation import qrels_mapping
 from jobmatch.training.config import RerankerConfig, RerankerLoss
-from jobmatch.training.contrastive import has_accelerator
+from jobmatch.training.contrastive import best_checkpoint_arguments
 from jobmatch.training.data import NEGATIVE_IDS, POSITIVE_IDS
 from jobmatch.training.evaluators import RerankingEvaluator, primary_metric
 from jobmatch.training.mining import MiningConfig, mine_negatives
@@ -236,28 +236,8 @@ def train_reranker(
         longest = max(len(docs) for docs in examples["docs"])
         batch_size = max(1, config.batch_size // longest)
         pairs = sum(len(docs) for docs in examples["docs"])
-    strategy = "steps" if config.eval_steps else "epoch"
-    metric = primary_metric(evaluator) if evaluator else None
     args = CrossEncoderTrainingArguments(
-        output_dir=str(config.out / "checkpoints"),
-        num_train_epochs=config.epochs,
-        per_device_train_batch_size=batch_size,
-        learning_rate=config.lr,
-        warmup_steps=config.warmup_ratio,  # a float is a share of steps in transformers 5
-        dataloader_pin_memory=has_accelerator(),
-        eval_strategy=strategy if evaluator else "no",
-        eval_steps=config.eval_steps,
-        save_strategy=strategy,
-        save_steps=config.eval_steps,
-        save_total_limit=2,
-        load_best_model_at_end=evaluator is not None,
-        metric_for_best_model=metric,
-        greater_is_better=True,
-        logging_steps=config.logging_steps,
-        report_to="none",
-        seed=config.seed,
-        disable_tqdm=not config.progress,
-        dataloader_drop_last=False,
+        **best_checkpoint_arguments(config, evaluator, batch_size=batch_size)
     )
     trainer = CrossEncoderTrainer(
         model=model,
@@ -270,6 +250,7 @@ def train_reranker(
     trainer.train(resume_from_checkpoint=config.resume or None)
     seconds = time.perf_counter() - started
     model.save(str(config.out))
+    metric = primary_metric(evaluator) if evaluator else None
     history = [entry for entry in trainer.state.log_history if metric is None or metric in entry]
     return TrainResult(
         out=config.out,
