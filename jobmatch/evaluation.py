@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -137,3 +138,32 @@ def preference_scores(
     chosen = encoder.encode([text[c] for c in pairs[schema.CHOSEN]])
     rejected = encoder.encode([text[c] for c in pairs[schema.REJECTED]])
     return pairs, (queries * chosen).sum(axis=1), (queries * rejected).sum(axis=1)
+
+
+def index_and_evaluate(
+    candidates: pl.DataFrame,
+    folder: str | Path,
+    model: str | None,
+    jobs: pl.DataFrame,
+    qrels: pl.DataFrame,
+    *,
+    name: str,
+    k: int = 20,
+    baselines: Sequence[Baseline] = (),
+    progress: bool = False,
+) -> tuple[Encoder, LoadedIndex, dict[str, dict]]:
+    """Index `candidates` with `model` (exact Flat search) and evaluate it on `jobs`, as the
+    training pipelines compare one system after another: the encoder, the loaded index and
+    {name: metrics, baseline: metrics}."""
+    from jobmatch.encoder import load_encoder
+    from jobmatch.index import BuildConfig, build_index, load_index
+
+    encoder = load_encoder(model)
+    build_index(candidates, folder, encoder, BuildConfig(factory="Flat", progress=progress))
+    loaded = load_index(folder, fingerprint=encoder.fingerprint)
+    reports = evaluate(loaded, encoder, jobs, qrels, k=k, baselines=baselines)
+    found = {
+        (system if system in baselines else name): report.as_dict()
+        for system, report in reports.items()
+    }
+    return encoder, loaded, found

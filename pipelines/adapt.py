@@ -74,10 +74,7 @@ def main(config: AdaptConfig) -> dict:
     """Run every step; return {"metrics": {system: {...}}, "training": {...}, "seconds": {...}}."""
     import numpy as np
 
-    from jobmatch import io
-    from jobmatch.encoder import load_encoder
-    from jobmatch.evaluation import evaluate
-    from jobmatch.index import BuildConfig, build_index, load_index
+    from jobmatch import evaluation, io
     from jobmatch.index.faiss_ops import reconstruct
     from jobmatch.training import data
     from jobmatch.training.contrastive import train_contrastive
@@ -111,19 +108,19 @@ def main(config: AdaptConfig) -> dict:
     lap("data")
 
     def index_and_evaluate(name: str, model: str | None, *, baselines=()):
-        encoder = load_encoder(model)
-        folder = out / "indexes" / name
-        build_index(
-            candidates, folder, encoder, BuildConfig(factory="Flat", progress=config.progress)
+        found = evaluation.index_and_evaluate(
+            candidates,
+            out / "indexes" / name,
+            model,
+            held,
+            qrels,
+            name=name,
+            k=config.k,
+            baselines=baselines,
+            progress=config.progress,
         )
-        loaded = load_index(folder, fingerprint=encoder.fingerprint)
-        reports = evaluate(loaded, encoder, held, qrels, k=config.k, baselines=baselines)
         lap(f"index+evaluate {name}")
-        found = {
-            ("bm25" if system == "bm25" else name): report.as_dict()
-            for system, report in reports.items()
-        }
-        return encoder, loaded, found
+        return found
 
     metrics: dict[str, dict] = {}
     encoder, loaded, found = index_and_evaluate("zero-shot", config.model, baselines=("bm25",))

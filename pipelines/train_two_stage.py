@@ -71,10 +71,7 @@ def main(config: TwoStageConfig) -> dict:
     import numpy as np
     import polars as pl
 
-    from jobmatch import io, rules
-    from jobmatch.encoder import load_encoder
-    from jobmatch.evaluation import evaluate
-    from jobmatch.index import BuildConfig, build_index, load_index
+    from jobmatch import evaluation, io, rules
     from jobmatch.index.faiss_ops import reconstruct
     from jobmatch.synth import write_corpus
     from jobmatch.training import data
@@ -134,22 +131,19 @@ def main(config: TwoStageConfig) -> dict:
         }
 
     def index_and_evaluate(name: str, model: str | None, *, baselines=()):
-        encoder = load_encoder(model)
-        folder = out / "indexes" / name
-        build_index(
-            candidates, folder, encoder, BuildConfig(factory="Flat", progress=config.progress)
+        found = evaluation.index_and_evaluate(
+            candidates,
+            out / "indexes" / name,
+            model,
+            held,
+            qrels,
+            name=name,
+            k=config.k,
+            baselines=baselines,
+            progress=config.progress,
         )
-        loaded = load_index(folder, fingerprint=encoder.fingerprint)
-        reports = evaluate(loaded, encoder, held, qrels, k=config.k, baselines=baselines)
         lap(f"index+evaluate {name}")
-        return (
-            encoder,
-            loaded,
-            {
-                ("bm25" if system == "bm25" else name): report.as_dict()
-                for system, report in reports.items()
-            },
-        )
+        return found
 
     metrics: dict[str, dict] = {}
     training: dict[str, dict] = {}
